@@ -1,0 +1,105 @@
+//! Command line: parsing, printing and exit codes. The only layer that does I/O for the user.
+//!
+//! Exit codes (design.md §1): 0 all good, 1 a check or vector failed, 2 usage, input or
+//! environment error. A bad argument gets one line naming it, never a panic.
+
+mod vectors;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit code: everything checked passed.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: a check or a vector failed.
+pub const EXIT_FAIL: u8 = 1;
+/// Exit code: usage, input or environment error.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "imsec",
+    version,
+    about = "Conformance and security test harness for IMS access and media security",
+    long_about = "imsec tests IMS access and media security (3GPP TS 33.203, TS 33.210, TS 33.328): \
+                  IMS AKA, sec-agree, IPsec ESP between UE and P-CSCF, TLS, SRTP, NDS/IP Za.\n\
+                  Exit codes: 0 all passed, 1 a check or vector failed, 2 usage/input/environment error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check every reference vector (vectors/*.yaml) against imsec's implementation.
+    Vectors(vectors::VectorsArgs),
+}
+
+/// An error that ends the command with exit code 2 and one line on stderr.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl<T: std::fmt::Display> From<T> for UsageError {
+    fn from(e: T) -> Self {
+        UsageError(e.to_string())
+    }
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => return clap_error(e),
+    };
+    let r = match cli.command {
+        Command::Vectors(a) => vectors::run(a),
+    };
+    match r {
+        Ok(code) => ExitCode::from(code),
+        Err(UsageError(msg)) => {
+            eprintln!("imsec: error: {msg}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Help and version go to stdout with exit 0; every other clap error becomes one line
+/// on stderr with exit 2.
+fn clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::from(EXIT_OK)
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::from(EXIT_USAGE)
+        }
+        _ => {
+            let text = e.render().to_string();
+            let head = text
+                .split("\n\nUsage:")
+                .next()
+                .unwrap_or(&text)
+                .split("\n\nFor more information")
+                .next()
+                .unwrap_or(&text);
+            let line = head
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .trim_start_matches("error: ")
+                .to_string();
+            eprintln!("imsec: error: {line}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Prints a serializable value as pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(v: &T) -> Result<(), UsageError> {
+    let s = serde_json::to_string_pretty(v).map_err(|e| UsageError(e.to_string()))?;
+    println!("{s}");
+    Ok(())
+}

@@ -1,0 +1,13 @@
+//! imsec: conformance and security test harness for IMS access and media security.
+//!
+//! Layers (data flows one way, see ARCHITECTURE.md):
+//! - [`hexarg`]: hex decoding with errors that name the argument or field.
+//! - [`mech`]: pure, I/O-free mechanisms (Milenage, AKA, HTTP Digest AKA, key expansion, ...).
+//! - [`vectors`]: the reference-vector loader and checker (`imsec vectors`, `cargo test`).
+//! - [`cli`]: the command line, the only place that prints or exits.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod hexarg;
+pub mod mech;
+pub mod vectors;
