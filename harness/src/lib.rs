@@ -7,7 +7,9 @@
 //! - [`cli`]: the command line, the only place that prints or exits.
 #![forbid(unsafe_code)]
 
+pub mod capture;
 pub mod cli;
 pub mod hexarg;
 pub mod mech;
+pub mod roles;
 pub mod vectors;

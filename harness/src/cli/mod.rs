@@ -3,6 +3,8 @@
 //! Exit codes (design.md §1): 0 all good, 1 a check or vector failed, 2 usage, input or
 //! environment error. A bad argument gets one line naming it, never a panic.
 
+mod aka;
+mod keys;
 mod vectors;
 
 use clap::{Parser, Subcommand};
@@ -31,8 +33,13 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// IMS AKA: Milenage vectors, AUTS resynchronisation, Digest AKAv1/AKAv2 responses.
+    #[command(subcommand_required = true)]
+    Aka(aka::AkaArgs),
     /// Check every reference vector (vectors/*.yaml) against imsec's implementation.
     Vectors(vectors::VectorsArgs),
+    /// Expand IMS AKA CK/IK into ESP keys (TS 33.203 Annex I).
+    Keys(keys::KeysArgs),
 }
 
 /// An error that ends the command with exit code 2 and one line on stderr.
@@ -52,7 +59,9 @@ pub fn main() -> ExitCode {
         Err(e) => return clap_error(e),
     };
     let r = match cli.command {
+        Command::Aka(a) => aka::run(a),
         Command::Vectors(a) => vectors::run(a),
+        Command::Keys(a) => keys::run(a),
     };
     match r {
         Ok(code) => ExitCode::from(code),

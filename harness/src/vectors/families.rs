@@ -6,6 +6,13 @@ use super::Vector;
 /// Runs imsec's implementation on one vector of `family`.
 pub fn check(family: &str, v: &Vector) -> Result<(), String> {
     match family {
+        "ims-key-expansion" => super::keys::check_ims_key_expansion(v),
+        "hmac-96" => super::keys::check_hmac96(v),
+        "milenage" => super::aka::check_milenage(v),
+        "rijndael" => super::aka::check_rijndael(v),
+        "aka" => super::aka::check_aka(v),
+        "digest-aka" => super::aka::check_digest_aka(v),
+        "esp_scapy" => super::esp_scapy::check(v),
         other => Err(format!("unknown vector family '{other}' (id {})", v.id)),
     }
 }

@@ -18,8 +18,11 @@
 //!
 //! Unknown fields are errors, so a typo cannot silently skip a check.
 
+mod aka;
+mod esp_scapy;
 mod families;
 mod fields;
+mod keys;
 
 pub use fields::{expect_hex, expect_str, Fields};
 

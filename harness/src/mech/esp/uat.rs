@@ -1,0 +1,1 @@
+//! Wireshark esp_sa UAT (in progress).

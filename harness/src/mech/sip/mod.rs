@@ -1,0 +1,16 @@
+//! SIP messages (RFC 3261 §7) as the harness needs them: byte-faithful, order-preserving,
+//! and able to carry what a conformant stack would refuse to build (duplicate, tampered or
+//! missing headers), because the security checks send exactly such messages.
+//!
+//! Why not `rsip`: its last release (0.4.0) dates from 2022, it normalises headers into typed
+//! values (losing order, case and duplicates), and it has no notion of the IMS headers
+//! (Security-*, P-*). A harness must control every byte it sends; this codec keeps the
+//! message as an ordered list of raw headers and offers typed views on top.
+//!
+//! - [`message`]: parse and emit one message; header access by full or compact name.
+//! - [`framing`]: split a TCP byte stream into messages by `Content-Length` (RFC 3261 §18.3).
+
+pub mod framing;
+pub mod message;
+
+pub use message::{Header, SipError, SipMessage, StartLine};
