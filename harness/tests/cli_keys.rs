@@ -13,7 +13,9 @@ fn imsec() -> Command {
 
 fn keys_json(alg: &str, ealg: &str) -> serde_json::Value {
     let out = imsec()
-        .args(["keys", "--ik", IK, "--ck", CK, "--alg", alg, "--ealg", ealg, "--json"])
+        .args([
+            "keys", "--ik", IK, "--ck", CK, "--alg", alg, "--ealg", ealg, "--json",
+        ])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
@@ -32,7 +34,10 @@ fn sha1_96_with_aes_cbc() {
 fn md5_96_with_3des() {
     let v = keys_json("hmac-md5-96", "des-ede3-cbc");
     assert_eq!(v["ik_esp"], IK);
-    assert_eq!(v["ck_esp"], "b40ba9a3c58b2a05bbf0d987b21bf8cbb40ba9a3c58b2a05");
+    assert_eq!(
+        v["ck_esp"],
+        "b40ba9a3c58b2a05bbf0d987b21bf8cbb40ba9a3c58b2a05"
+    );
 }
 
 #[test]
@@ -75,15 +80,21 @@ fn one_line_error(args: &[&str], needle: &str) {
 #[test]
 fn forbidden_pairs_exit_2() {
     one_line_error(
-        &["keys", "--ik", IK, "--ck", CK, "--alg", "null", "--ealg", "null"],
+        &[
+            "keys", "--ik", IK, "--ck", CK, "--alg", "null", "--ealg", "null",
+        ],
         "neither integrity nor confidentiality",
     );
     one_line_error(
-        &["keys", "--ik", IK, "--ck", CK, "--alg", "null", "--ealg", "aes-cbc"],
+        &[
+            "keys", "--ik", IK, "--ck", CK, "--alg", "null", "--ealg", "aes-cbc",
+        ],
         "aes-gcm",
     );
     one_line_error(
-        &["keys", "--ik", IK, "--ck", CK, "--alg", "aes-gmac", "--ealg", "aes-cbc"],
+        &[
+            "keys", "--ik", IK, "--ck", CK, "--alg", "aes-gmac", "--ealg", "aes-cbc",
+        ],
         "integrity-only",
     );
 }
@@ -95,7 +106,17 @@ fn unknown_algorithm_exit_2() {
         "hmac-sha-256",
     );
     one_line_error(
-        &["keys", "--ik", IK, "--ck", CK, "--alg", "hmac-md5-96", "--ealg", "rc4"],
+        &[
+            "keys",
+            "--ik",
+            IK,
+            "--ck",
+            CK,
+            "--alg",
+            "hmac-md5-96",
+            "--ealg",
+            "rc4",
+        ],
         "rc4",
     );
 }

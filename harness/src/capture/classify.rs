@@ -2,12 +2,14 @@
 //!
 //! RFC 3948 §2.2 fixes how a receiver on the NAT-T port (4500) tells the three kinds of
 //! UDP payload apart: a single 0xFF octet is a NAT-keepalive, four zero octets (the
-//! non-ESP marker) start IKE, anything else is ESP. Captures of imsec's own loopback runs
+//! non-ESP marker) start IKE, anything else is ESP; that rule is
+//! [`crate::mech::esp::encap::classify_udp`], used here. Captures of imsec's own loopback runs
 //! use other ports, so UDP on any port whose payload could be ESP (8+ octets, SPI above
 //! 255, RFC 4303 §2.1) is reported too, with `nat_t_port: false`: the caller counts it
 //! only when its SPI and addresses match a known SA.
 
-use super::wire::{ipv4, ipv6, udp, WireError};
+use super::wire::{be32, ipv4, ipv6, udp, WireError};
+use crate::mech::esp::encap::{classify_udp, UdpKind};
 use std::net::IpAddr;
 
 /// The IANA UDP port for IKE and ESP-in-UDP after NAT detection (RFC 3948 §2.2).
@@ -96,7 +98,7 @@ pub struct EspFrame<'a> {
 impl EspFrame<'_> {
     /// The SPI (0 when shorter than 4 octets).
     pub fn spi(&self) -> u32 {
-        super::wire::be32(self.esp, 0).unwrap_or(0)
+        be32(self.esp, 0).unwrap_or(0)
     }
 }
 
@@ -140,32 +142,27 @@ pub fn classify<'a>(ip: IpView<'a>) -> L4<'a> {
                 .payload
                 .get(udp::HEADER_LEN..udp::HEADER_LEN.saturating_add(payload.len()))
                 .unwrap_or(&[]);
-            match payload {
-                [0xff] if nat_t => L4::Keepalive,
-                [0, 0, 0, 0, ..] if nat_t => L4::Ike,
-                _ if nat_t && !payload.is_empty() => L4::Esp(EspFrame {
-                    ip,
+            let frame = |esp, nat_t_port| {
+                L4::Esp(EspFrame {
+                    ip: ip.clone(),
                     encap: Some(Encap {
                         src_port: sp,
                         dst_port: dp,
-                        nat_t_port: true,
+                        nat_t_port,
                     }),
                     esp,
-                }),
-                _ if !nat_t
-                    && super::wire::be32(payload, 4).is_some()
-                    && super::wire::be32(payload, 0).unwrap_or(0) > 255 =>
-                {
-                    L4::Esp(EspFrame {
-                        ip,
-                        encap: Some(Encap {
-                            src_port: sp,
-                            dst_port: dp,
-                            nat_t_port: false,
-                        }),
-                        esp,
-                    })
-                }
+                })
+            };
+            if nat_t {
+                return match classify_udp(esp) {
+                    Ok(UdpKind::Keepalive) => L4::Keepalive,
+                    Ok(UdpKind::Ike(_)) => L4::Ike,
+                    Ok(UdpKind::Esp(e)) => frame(e, true),
+                    Err(_) => L4::Other,
+                };
+            }
+            match (be32(esp, 0), be32(esp, 4)) {
+                (Some(spi), Some(_)) if spi > 255 => frame(esp, false),
                 _ => L4::Other,
             }
         }

@@ -11,6 +11,7 @@
 //! - [`pcapng`]: a small pcapng writer for decrypted output.
 
 pub mod classify;
+pub mod decrypt;
 pub mod link;
 pub mod pcapng;
 pub mod reader;

@@ -4,6 +4,7 @@
 //! environment error. A bad argument gets one line naming it, never a panic.
 
 mod aka;
+mod esp;
 mod keys;
 mod vectors;
 
@@ -36,6 +37,9 @@ pub enum Command {
     /// IMS AKA: Milenage vectors, AUTS resynchronisation, Digest AKAv1/AKAv2 responses.
     #[command(subcommand_required = true)]
     Aka(aka::AkaArgs),
+    /// IPsec ESP: decrypt and verify captures with a Wireshark esp_sa table.
+    #[command(subcommand_required = true)]
+    Esp(esp::EspArgs),
     /// Check every reference vector (vectors/*.yaml) against imsec's implementation.
     Vectors(vectors::VectorsArgs),
     /// Expand IMS AKA CK/IK into ESP keys (TS 33.203 Annex I).
@@ -60,6 +64,7 @@ pub fn main() -> ExitCode {
     };
     let r = match cli.command {
         Command::Aka(a) => aka::run(a),
+        Command::Esp(a) => esp::run(a),
         Command::Vectors(a) => vectors::run(a),
         Command::Keys(a) => keys::run(a),
     };

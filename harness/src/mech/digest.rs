@@ -12,6 +12,8 @@
 //! - Nonce (RFC 3310 §3.2): base64(RAND ‖ AUTN ‖ server data): [`nonce`].
 //! - Header parameter lists: [`params`].
 
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod nonce;
 pub mod params;
 
@@ -19,6 +21,7 @@ use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use md5::{Digest as _, Md5};
 
+pub use fuzzing::fuzz_parsers;
 pub use nonce::{decode_auts, encode_auts, AkaNonce, AutsError, NonceError};
 
 /// The Digest `algorithm` values handled here.

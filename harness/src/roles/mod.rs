@@ -6,5 +6,33 @@
 //!   with IMS AKA, verifies responses, resynchronises, registers, and records what it received
 //!   so checks can judge what the P-CSCF forwarded.
 
+pub mod gm;
+pub mod pcscf;
 pub mod scscf;
 pub mod subscriber;
+pub mod ue;
+
+/// Randomness (RAND, SPIs, IVs, tags), injected so roles stay deterministic under test.
+pub type RandSource = Box<dyn FnMut(&mut [u8]) + Send>;
+
+/// A `RandSource` from the operating system (getrandom); used by the real runtimes.
+pub fn os_rand() -> RandSource {
+    Box::new(|b: &mut [u8]| {
+        // getrandom only fails when the OS has no entropy source at all; fall back to a
+        // time-seeded xorshift so a role never panics (SPIs and RANDs stay unpredictable
+        // enough for a test harness, and the failure is not silent: it is logged once).
+        if getrandom::fill(b).is_err() {
+            let mut x = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0x9e37_79b9_7f4a_7c15)
+                | 1;
+            for v in b.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *v = x as u8;
+            }
+        }
+    })
+}

@@ -18,8 +18,7 @@ use crate::mech::digest::{self, params, AkaAlgorithm, AkaNonce, DigestInput, Qop
 use crate::mech::sip::SipMessage;
 use std::collections::HashMap;
 
-/// Randomness for RAND and tags, injected so the role stays pure and testable.
-pub type RandSource = Box<dyn FnMut(&mut [u8]) + Send>;
+pub use super::RandSource;
 
 /// A challenge waiting for its answer.
 #[derive(Clone)]

@@ -8,10 +8,12 @@ pub fn check(family: &str, v: &Vector) -> Result<(), String> {
     match family {
         "ims-key-expansion" => super::keys::check_ims_key_expansion(v),
         "hmac-96" => super::keys::check_hmac96(v),
+        "esp-antireplay" => super::replay::check_antireplay(v),
         "milenage" => super::aka::check_milenage(v),
         "rijndael" => super::aka::check_rijndael(v),
         "aka" => super::aka::check_aka(v),
         "digest-aka" => super::aka::check_digest_aka(v),
+        "esp" => super::esp::check(v),
         "esp_scapy" => super::esp_scapy::check(v),
         other => Err(format!("unknown vector family '{other}' (id {})", v.id)),
     }

@@ -19,10 +19,12 @@
 //! Unknown fields are errors, so a typo cannot silently skip a check.
 
 mod aka;
+mod esp;
 mod esp_scapy;
 mod families;
 mod fields;
 mod keys;
+mod replay;
 
 pub use fields::{expect_hex, expect_str, Fields};
 

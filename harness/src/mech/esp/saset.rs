@@ -254,11 +254,18 @@ impl SaSet {
     /// Builds the temporary set (lifetime reg-await-auth) after validating the SPIs
     /// ([`validate_pcscf_spis`]) and expanding the keys (Annex I).
     pub fn build(input: &SaSetInput, live_pcscf_spis: &[u32]) -> Result<SaSet, SaSetError> {
+        validate_pcscf_spis(&input.ue, &input.pcscf, live_pcscf_spis)?;
+        Self::build_unchecked(input)
+    }
+
+    /// Builds the set without the §7.1 SPI checks (address family, algorithm pair and keys
+    /// are still checked). Only for the flawed P-CSCF variant `reuse-ue-spi`, which must be
+    /// able to commit the very mistake the reflection check looks for.
+    pub fn build_unchecked(input: &SaSetInput) -> Result<SaSet, SaSetError> {
         let (ue, pc) = (&input.ue, &input.pcscf);
         if ue.addr.is_ipv4() != pc.addr.is_ipv4() {
             return Err(SaSetError::AddressFamily);
         }
-        validate_pcscf_spis(ue, pc, live_pcscf_spis)?;
         check_pair(input.alg, input.ealg)?;
         let k = keys::expand(&input.ck, &input.ik, input.alg, input.ealg)?;
         let sa = |index: u8, direction: Direction, spi: u32, sport: u16, dport: u16| {

@@ -1,0 +1,95 @@
+//! Flawed variants of the reference P-CSCF (`builtin:<flaw>`): each breaks exactly one rule,
+//! so that each security check of the catalogue has a SUT it must fail.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+/// One deliberate defect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum Flaw {
+    /// Forwards `ck`/`ik` to the UE in the 401 (TS 33.203 §7.2: the P-CSCF removes them).
+    LeakCkIk,
+    /// Does not compare Security-Verify with its Security-Server (RFC 3329 §2.3.1).
+    AcceptModifiedVerify,
+    /// Does not compare the second Security-Client with the first (TS 24.229 §5.2.2).
+    IgnoreSecurityClientChange,
+    /// Chooses `ealg=null` although the UE offered encryption and policy requires it.
+    ChooseNull,
+    /// Uses the UE's SPIs as its own (TS 33.203 §7.1; seed 001: reflection).
+    ReuseUeSpi,
+    /// Anti-replay off (TS 33.203 M.6.3 requires it on every SA).
+    NoReplayWindow,
+    /// Accepts packets whose ICV does not verify (RFC 4303 §3.4.4).
+    NoIcvCheck,
+    /// Accepts SIP without ESP on its protected ports from a registered UE.
+    AcceptUnprotected,
+    /// Sends responses on the SA for requests to the UE (port_pc → port_us).
+    WrongSaReply,
+    /// Sends a dummy packet (Next Header 59) after each protected message (M.6.2 forbids it).
+    SendDummy,
+    /// Forwards Security-Client/-Verify and the sec-agree option tags to the core.
+    ForwardSecAgree,
+    /// Sends the final 200 of a de-registration without protection.
+    UnprotectedDeregister200,
+    /// Accepts requests on the SAs from a port that has no SA (no inbound selector check).
+    NoSelectorCheck,
+    /// Re-registration keeps the old SAs alive (TS 33.203 §7.4 retires them).
+    KeepOldSas,
+}
+
+impl Flaw {
+    pub const ALL: [Flaw; 14] = [
+        Flaw::LeakCkIk,
+        Flaw::AcceptModifiedVerify,
+        Flaw::IgnoreSecurityClientChange,
+        Flaw::ChooseNull,
+        Flaw::ReuseUeSpi,
+        Flaw::NoReplayWindow,
+        Flaw::NoIcvCheck,
+        Flaw::AcceptUnprotected,
+        Flaw::WrongSaReply,
+        Flaw::SendDummy,
+        Flaw::ForwardSecAgree,
+        Flaw::UnprotectedDeregister200,
+        Flaw::NoSelectorCheck,
+        Flaw::KeepOldSas,
+    ];
+
+    /// The name used in `builtin:<flaw>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flaw::LeakCkIk => "leak-ck-ik",
+            Flaw::AcceptModifiedVerify => "accept-modified-verify",
+            Flaw::IgnoreSecurityClientChange => "ignore-security-client-change",
+            Flaw::ChooseNull => "choose-null",
+            Flaw::ReuseUeSpi => "reuse-ue-spi",
+            Flaw::NoReplayWindow => "no-replay-window",
+            Flaw::NoIcvCheck => "no-icv-check",
+            Flaw::AcceptUnprotected => "accept-unprotected",
+            Flaw::WrongSaReply => "wrong-sa-reply",
+            Flaw::SendDummy => "send-dummy",
+            Flaw::ForwardSecAgree => "forward-sec-agree",
+            Flaw::UnprotectedDeregister200 => "unprotected-dereg-200",
+            Flaw::NoSelectorCheck => "no-selector-check",
+            Flaw::KeepOldSas => "keep-old-sas",
+        }
+    }
+}
+
+impl FromStr for Flaw {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Flaw::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown flaw '{s}' (known: {})",
+                    Flaw::ALL.map(|f| f.name()).join(", ")
+                )
+            })
+    }
+}
+
+/// The flaws a variant has (empty: the conformant reference).
+pub type Flaws = BTreeSet<Flaw>;

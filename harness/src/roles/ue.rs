@@ -1,0 +1,541 @@
+//! The reference UE (TS 24.229 §5.1.1; TS 33.203 §7.2, §7.4), sans-I/O, with every deviation
+//! the security checks need expressed as an option of the step that commits it.
+
+use super::gm::{Delivered, Drop, Gm, GmPolicy, SealOpts, Side, Wire};
+use super::RandSource;
+use crate::mech::aka::{sqn_to_u64, ue_authenticate, AkaFailure, Autn, SqnPolicy};
+use crate::mech::algorithms::{EncAlg, IntegAlg};
+use crate::mech::digest::{self, params, AkaAlgorithm, AkaNonce, DigestInput, Qop};
+use crate::mech::esp::saset::{Endpoint, Mode, SaSet, SaSetInput};
+use crate::mech::milenage::Milenage;
+use crate::mech::secagree::header::{emit, parse_value, Mechanism, Mode as ParseMode};
+use crate::mech::secagree::ipsec::{ipsec_offers, IpsecMode, IpsecOffer, IpsecProto};
+use crate::mech::sip::SipMessage;
+use std::net::{IpAddr, SocketAddr};
+
+/// Who the UE is and what it offers.
+#[derive(Clone)]
+pub struct UeConfig {
+    pub addr: IpAddr,
+    pub impi: String,
+    pub impu: String,
+    pub realm: String,
+    pub k: [u8; 16],
+    pub opc: [u8; 16],
+    /// SQN_MS: highest SQN accepted so far.
+    pub sqn_ms: u64,
+    /// The P-CSCF's unprotected address (initial REGISTER).
+    pub pcscf: SocketAddr,
+    /// The UE's unprotected port (initial REGISTER leaves from here).
+    pub unprotected_port: u16,
+    /// Offered pairs, in the UE's order of preference.
+    pub offers: Vec<(IntegAlg, EncAlg)>,
+    pub mode: IpsecMode,
+    /// Encapsulation ports (UDP-enc-tun): the UE's and the P-CSCF's.
+    pub encap_port: u16,
+    pub pcscf_encap_port: u16,
+    pub expires: u32,
+}
+
+/// Per-registration parameters the UE allocates (TS 33.203 §7.1: fresh per registration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UePorts {
+    pub spi_uc: u32,
+    pub spi_us: u32,
+    pub port_uc: u16,
+    pub port_us: u16,
+}
+
+/// What the UE learned from a 401.
+#[derive(Debug, Clone)]
+pub struct Challenge {
+    pub challenge: params::AuthParams,
+    pub server: Vec<Mechanism>,
+    /// The entry the UE will use (the one with its own ports, highest q).
+    pub chosen: IpsecOffer,
+    pub res: [u8; 8],
+    pub ck: [u8; 16],
+    pub ik: [u8; 16],
+    pub set_id: u64,
+}
+
+/// Why the UE could not go on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UeError {
+    #[error("expected {want}, got {got}")]
+    Unexpected { want: String, got: String },
+    #[error("challenge unusable: {0}")]
+    Challenge(String),
+    #[error("AKA: {0}")]
+    Aka(String),
+    #[error("Security-Server unusable: {0}")]
+    Server(String),
+    #[error("SA set-up failed: {0}")]
+    Sa(String),
+    #[error("protection failed: {0}")]
+    Protect(String),
+}
+
+/// Deviations of a protected REGISTER (all `None`/false = conformant).
+#[derive(Debug, Clone, Default)]
+pub struct RegisterOpts {
+    /// Replace Security-Verify by this list (`Some(vec![])` = omit the header).
+    pub verify: Option<Vec<Mechanism>>,
+    /// Replace Security-Client by this list (`Some(vec![])` = omit the header).
+    pub client: Option<Vec<Mechanism>>,
+    /// Send the REGISTER without ESP, in clear, to the P-CSCF's protected port.
+    pub unprotected: bool,
+    /// Use a wrong Digest response.
+    pub wrong_response: bool,
+    /// Expires value (default: the configured one).
+    pub expires: Option<u32>,
+}
+
+/// The UE.
+pub struct Ue {
+    pub cfg: UeConfig,
+    gm: Gm,
+    rand: RandSource,
+    call_id: String,
+    cseq: u32,
+    tag: String,
+    /// The Security-Client list sent in the last unprotected / re-registration REGISTER.
+    pub client_sent: Vec<Mechanism>,
+    /// Ports and SPIs of the registration being set up.
+    pub ports: UePorts,
+    /// The last challenge.
+    pub challenge: Option<Challenge>,
+    /// SA set of the current registration (after 200).
+    pub registered_set: Option<u64>,
+}
+
+fn offer_mechanisms(cfg: &UeConfig, p: &UePorts) -> Vec<Mechanism> {
+    cfg.offers
+        .iter()
+        .map(|(alg, ealg)| {
+            IpsecOffer {
+                q: None,
+                alg: *alg,
+                ealg: *ealg,
+                prot: IpsecProto::Esp,
+                mode: cfg.mode,
+                spi_c: p.spi_uc,
+                spi_s: p.spi_us,
+                port_c: p.port_uc,
+                port_s: p.port_us,
+            }
+            .to_mechanism()
+        })
+        .collect()
+}
+
+impl Ue {
+    pub fn new(cfg: UeConfig, mut rand: RandSource, gm_rand: RandSource) -> Self {
+        let mut b = [0u8; 12];
+        rand(&mut b);
+        let gm = Gm::new(Side::Ue, GmPolicy::default(), gm_rand);
+        let mut ue = Ue {
+            cfg,
+            gm,
+            rand,
+            call_id: format!("{}@imsec", hex::encode(&b[..8])),
+            cseq: 0,
+            tag: hex::encode(&b[8..]),
+            client_sent: Vec::new(),
+            ports: UePorts {
+                spi_uc: 0,
+                spi_us: 0,
+                port_uc: 0,
+                port_us: 0,
+            },
+            challenge: None,
+            registered_set: None,
+        };
+        ue.ports = ue.fresh_ports();
+        ue
+    }
+
+    /// New SPIs (above 255, distinct, not in use) and protected ports (TS 33.203 §7.1).
+    pub fn fresh_ports(&mut self) -> UePorts {
+        let live = self.gm.inbound_spis();
+        let mut spis = Vec::new();
+        while spis.len() < 2 {
+            let mut b = [0u8; 4];
+            (self.rand)(&mut b);
+            let v = u32::from_be_bytes(b);
+            if v > 255 && !spis.contains(&v) && !live.contains(&v) {
+                spis.push(v);
+            }
+        }
+        let mut pb = [0u8; 2];
+        (self.rand)(&mut pb);
+        let base = 20000 + (u16::from_be_bytes(pb) % 20000) * 2;
+        let used: Vec<u16> = self
+            .gm
+            .set_ids()
+            .iter()
+            .flat_map(|id| self.gm.params(*id))
+            .flat_map(|p| [p.sport, p.dport])
+            .collect();
+        let mut port_uc = base;
+        while used.contains(&port_uc) || used.contains(&(port_uc + 1)) {
+            port_uc = port_uc.wrapping_add(2).max(20000);
+        }
+        UePorts {
+            spi_uc: spis[0],
+            spi_us: spis[1],
+            port_uc,
+            port_us: port_uc + 1,
+        }
+    }
+
+    /// The SA sets the UE holds now.
+    pub fn sa_sets(&self) -> Vec<u64> {
+        self.gm.set_ids()
+    }
+
+    /// Parameters (selectors, SPIs, keys) of a set, e.g. for `esp_sa` export.
+    pub fn sa_params(&self, id: u64) -> Vec<crate::mech::esp::saset::SaParams> {
+        self.gm.params(id)
+    }
+
+    fn base_register(&mut self, expires: u32) -> SipMessage {
+        self.cseq += 1;
+        let mut b = [0u8; 8];
+        (self.rand)(&mut b);
+        let contact_port = self.ports.port_us;
+        SipMessage::request("REGISTER", &format!("sip:{}", self.cfg.realm))
+            .with(
+                "Via",
+                &format!(
+                    "SIP/2.0/UDP {};branch=z9hG4bK{}",
+                    SocketAddr::new(self.cfg.addr, self.ports.port_uc),
+                    hex::encode(b)
+                ),
+            )
+            .with("Max-Forwards", "70")
+            .with("From", &format!("<{}>;tag={}", self.cfg.impu, self.tag))
+            .with("To", &format!("<{}>", self.cfg.impu))
+            .with("Call-ID", &self.call_id)
+            .with("CSeq", &format!("{} REGISTER", self.cseq))
+            .with(
+                "Contact",
+                &format!(
+                    "<sip:{}@{}>;expires={expires}",
+                    self.cfg.impu.trim_start_matches("sip:").split('@').next().unwrap_or("ue"),
+                    SocketAddr::new(self.cfg.addr, contact_port)
+                ),
+            )
+            .with("Supported", "path, sec-agree")
+            .with("Require", "sec-agree")
+            .with("Proxy-Require", "sec-agree")
+    }
+
+    /// The initial REGISTER, unprotected, with Security-Client (TS 24.229 §5.1.1.2).
+    pub fn initial_register(&mut self) -> (SipMessage, Wire) {
+        self.client_sent = offer_mechanisms(&self.cfg, &self.ports);
+        let expires = self.cfg.expires;
+        let msg = self
+            .base_register(expires)
+            .with(
+                "Authorization",
+                &format!(
+                    "Digest username=\"{}\", realm=\"{}\", nonce=\"\", uri=\"sip:{}\", response=\"\"",
+                    self.cfg.impi, self.cfg.realm, self.cfg.realm
+                ),
+            )
+            .with("Security-Client", &emit(&self.client_sent))
+            .with_content_length();
+        let wire = Wire::Udp {
+            local: SocketAddr::new(self.cfg.addr, self.cfg.unprotected_port),
+            peer: self.cfg.pcscf,
+            payload: msg.to_bytes(),
+        };
+        (msg, wire)
+    }
+
+    /// A re-registration (or de-registration with `expires = 0`) over the current SAs, with a
+    /// new Security-Client for the next set (TS 33.203 §7.4).
+    pub fn reregister(&mut self, expires: u32) -> Result<(SipMessage, Wire), UeError> {
+        let set = self
+            .registered_set
+            .ok_or_else(|| UeError::Sa("not registered".into()))?;
+        let old = self.ports;
+        if expires > 0 {
+            self.ports = self.fresh_ports();
+            self.client_sent = offer_mechanisms(&self.cfg, &self.ports);
+        }
+        let pc = self.pcscf_ports(set)?;
+        let mut msg = self.base_register(expires);
+        // Via and the sending port belong to the SA in use (the old set).
+        msg.set(
+            "Via",
+            &format!(
+                "SIP/2.0/UDP {};branch=z9hG4bK{:08x}",
+                SocketAddr::new(self.cfg.addr, old.port_uc),
+                self.cseq
+            ),
+        );
+        let auth = format!(
+            "Digest username=\"{}\", realm=\"{}\", nonce=\"\", uri=\"sip:{}\", response=\"\"",
+            self.cfg.impi, self.cfg.realm, self.cfg.realm
+        );
+        msg.push("Authorization", &auth);
+        if expires > 0 {
+            msg.push("Security-Client", &emit(&self.client_sent));
+        }
+        let msg = msg.with_content_length();
+        let wire = self.protect(set, old.port_uc, pc.1, &msg, SealOpts::default())?;
+        Ok((msg, wire))
+    }
+
+    /// The P-CSCF's protected ports (port_pc, port_ps) of a set.
+    fn pcscf_ports(&self, set: u64) -> Result<(u16, u16), UeError> {
+        let p = self.gm.params(set);
+        let sa1 = p
+            .iter()
+            .find(|s| s.index == 1)
+            .ok_or_else(|| UeError::Sa("SA #1 missing".into()))?;
+        let sa4 = p
+            .iter()
+            .find(|s| s.index == 4)
+            .ok_or_else(|| UeError::Sa("SA #4 missing".into()))?;
+        Ok((sa4.dport, sa1.dport))
+    }
+
+    /// Handles the 401: AKA on the UE side, then the SA set from Security-Server.
+    pub fn on_challenge(&mut self, resp: &SipMessage) -> Result<Challenge, UeError> {
+        if resp.status() != Some(401) {
+            return Err(UeError::Unexpected {
+                want: "401".into(),
+                got: resp.start.to_string(),
+            });
+        }
+        let www = resp
+            .header("WWW-Authenticate")
+            .ok_or_else(|| UeError::Challenge("no WWW-Authenticate".into()))?;
+        let ch = params::parse(www).map_err(|e| UeError::Challenge(e.to_string()))?;
+        let nonce = AkaNonce::parse(ch.get("nonce").unwrap_or(""))
+            .map_err(|e| UeError::Challenge(e.to_string()))?;
+        let m = Milenage::new(&self.cfg.k, &self.cfg.opc);
+        let policy = SqnPolicy {
+            sqn_ms: crate::mech::aka::sqn_from_u64(self.cfg.sqn_ms),
+            delta: None,
+        };
+        let ok = match ue_authenticate(&m, &nonce.rand, &Autn::from_bytes(&nonce.autn), &policy) {
+            Ok(ok) => ok,
+            Err(AkaFailure::MacFailure) => return Err(UeError::Aka("MAC failure".into())),
+            Err(e @ AkaFailure::SyncFailure { .. }) => return Err(UeError::Aka(e.to_string())),
+        };
+        self.cfg.sqn_ms = sqn_to_u64(&ok.sqn);
+        let mut server = Vec::new();
+        for v in resp.headers_named("Security-Server") {
+            let p = parse_value(v, ParseMode::Lenient).map_err(|e| UeError::Server(e.to_string()))?;
+            server.extend(p.mechanisms);
+        }
+        let mut offers: Vec<IpsecOffer> = ipsec_offers(&server, ParseMode::Lenient)
+            .into_iter()
+            .filter_map(|(_, r)| r.ok().map(|(o, _)| o))
+            .filter(|o| self.cfg.offers.contains(&(o.alg, o.ealg)))
+            .collect();
+        offers.sort_by_key(|o| std::cmp::Reverse(o.q.map(|q| q.0).unwrap_or(0)));
+        let chosen = offers
+            .first()
+            .cloned()
+            .ok_or_else(|| UeError::Server("no entry the UE offered".into()))?;
+        let mode = match chosen.mode {
+            IpsecMode::UdpEncTunnel => Mode::UdpEncapTunnel {
+                ue_encap_port: self.cfg.encap_port,
+                pcscf_encap_port: self.cfg.pcscf_encap_port,
+            },
+            _ => Mode::Transport,
+        };
+        let input = SaSetInput {
+            ue: Endpoint {
+                addr: self.cfg.addr,
+                spi_c: self.ports.spi_uc,
+                spi_s: self.ports.spi_us,
+                port_c: self.ports.port_uc,
+                port_s: self.ports.port_us,
+            },
+            pcscf: Endpoint {
+                addr: self.cfg.pcscf.ip(),
+                spi_c: chosen.spi_c,
+                spi_s: chosen.spi_s,
+                port_c: chosen.port_c,
+                port_s: chosen.port_s,
+            },
+            alg: chosen.alg,
+            ealg: chosen.ealg,
+            mode,
+            ck: ok.ck,
+            ik: ok.ik,
+        };
+        // The UE judges the P-CSCF's SPIs itself in the checks; it installs what it got.
+        let set = SaSet::build_unchecked(&input).map_err(|e| UeError::Sa(e.to_string()))?;
+        let set_id = self.gm.install(&set).map_err(|e| UeError::Sa(e.to_string()))?;
+        let c = Challenge {
+            challenge: ch,
+            server,
+            chosen,
+            res: ok.res,
+            ck: ok.ck,
+            ik: ok.ik,
+            set_id,
+        };
+        self.challenge = Some(c.clone());
+        Ok(c)
+    }
+
+    /// The protected REGISTER answering the challenge, over the new set.
+    pub fn protected_register(&mut self, o: &RegisterOpts) -> Result<(SipMessage, Wire), UeError> {
+        let c = self
+            .challenge
+            .clone()
+            .ok_or_else(|| UeError::Sa("no challenge".into()))?;
+        let expires = o.expires.unwrap_or(self.cfg.expires);
+        let mut msg = self.base_register(expires);
+        let nonce = c.challenge.get("nonce").unwrap_or("").to_string();
+        let realm = c.challenge.get("realm").unwrap_or(&self.cfg.realm).to_string();
+        let uri = format!("sip:{}", self.cfg.realm);
+        let res: Vec<u8> = if o.wrong_response {
+            vec![0u8; 8]
+        } else {
+            c.res.to_vec()
+        };
+        let alg = c
+            .challenge
+            .get("algorithm")
+            .and_then(AkaAlgorithm::from_token)
+            .unwrap_or(AkaAlgorithm::AkaV1Md5);
+        let pw = digest::password(alg, &res, Some(&c.ik), Some(&c.ck)).unwrap_or_default();
+        let mut cn = [0u8; 8];
+        (self.rand)(&mut cn);
+        let cnonce = hex::encode(cn);
+        let qop_auth = c
+            .challenge
+            .get("qop")
+            .is_some_and(|q| q.split(',').any(|t| t.trim() == "auth"));
+        let qop = if qop_auth {
+            Qop::Auth {
+                nc: "00000001",
+                cnonce: &cnonce,
+            }
+        } else {
+            Qop::None
+        };
+        let out = digest::response(
+            &pw,
+            &DigestInput {
+                username: &self.cfg.impi,
+                realm: &realm,
+                nonce: &nonce,
+                method: "REGISTER",
+                uri: &uri,
+                qop,
+            },
+        );
+        let mut auth = format!(
+            "Digest username=\"{}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{}\", algorithm={}",
+            self.cfg.impi, out.response, alg.name()
+        );
+        if qop_auth {
+            auth.push_str(&format!(", qop=auth, nc=00000001, cnonce=\"{cnonce}\""));
+        }
+        msg.push("Authorization", &auth);
+        let client = o.client.clone().unwrap_or_else(|| self.client_sent.clone());
+        if !client.is_empty() {
+            msg.push("Security-Client", &emit(&client));
+        }
+        let verify = o.verify.clone().unwrap_or_else(|| c.server.clone());
+        if !verify.is_empty() {
+            msg.push("Security-Verify", &emit(&verify));
+        }
+        let msg = msg.with_content_length();
+        let dport = c.chosen.port_s;
+        if o.unprotected {
+            let wire = Wire::Udp {
+                local: SocketAddr::new(self.cfg.addr, self.ports.port_uc),
+                peer: SocketAddr::new(self.cfg.pcscf.ip(), dport),
+                payload: msg.to_bytes(),
+            };
+            return Ok((msg, wire));
+        }
+        let wire = self.protect(c.set_id, self.ports.port_uc, dport, &msg, SealOpts::default())?;
+        Ok((msg, wire))
+    }
+
+    /// Seals a message on a set, from `sport` to the P-CSCF's `dport`.
+    pub fn protect(
+        &mut self,
+        set: u64,
+        sport: u16,
+        dport: u16,
+        msg: &SipMessage,
+        opts: SealOpts,
+    ) -> Result<Wire, UeError> {
+        self.gm
+            .seal(set, sport, dport, &msg.to_bytes(), opts)
+            .map_err(|e| UeError::Protect(e.to_string()))
+    }
+
+    /// Runs the inbound checks on an ESP packet for the UE.
+    pub fn open(&mut self, wire: &Wire) -> Result<Delivered, Drop> {
+        self.gm.open(wire)
+    }
+
+    /// Marks the set of the last challenge as the registration's; with `retire_old`, removes
+    /// the previous one (TS 33.203 §7.4).
+    pub fn registered(&mut self, retire_old: bool) {
+        if let Some(c) = &self.challenge {
+            let new = c.set_id;
+            if let Some(old) = self.registered_set.replace(new) {
+                if retire_old && old != new {
+                    self.gm.remove(old);
+                }
+            }
+        }
+    }
+
+    /// Forgets every SA (after de-registration).
+    pub fn deregistered(&mut self) {
+        for id in self.gm.set_ids() {
+            self.gm.remove(id);
+        }
+        self.registered_set = None;
+        self.challenge = None;
+    }
+
+    /// A request over the registration's SA #1 (port_uc → port_ps).
+    pub fn request(&mut self, method: &str, opts: SealOpts) -> Result<(SipMessage, Wire), UeError> {
+        let set = self
+            .registered_set
+            .ok_or_else(|| UeError::Sa("not registered".into()))?;
+        let (_, port_ps) = self.pcscf_ports(set)?;
+        self.cseq += 1;
+        let msg = SipMessage::request(method, &format!("sip:{}", self.cfg.realm))
+            .with(
+                "Via",
+                &format!(
+                    "SIP/2.0/UDP {};branch=z9hG4bK{:08x}r",
+                    SocketAddr::new(self.cfg.addr, self.ports.port_uc),
+                    self.cseq
+                ),
+            )
+            .with("Max-Forwards", "70")
+            .with("From", &format!("<{}>;tag={}", self.cfg.impu, self.tag))
+            .with("To", &format!("<sip:service@{}>", self.cfg.realm))
+            .with("Call-ID", &format!("{}-{}", self.call_id, self.cseq))
+            .with("CSeq", &format!("{} {method}", self.cseq))
+            .with_content_length();
+        let wire = self.protect(set, self.ports.port_uc, port_ps, &msg, opts)?;
+        Ok((msg, wire))
+    }
+
+    /// Answers a request the P-CSCF sent over SA #3 with 200, over SA #4 (port_us → port_pc).
+    pub fn answer(&mut self, req: &SipMessage, set: u64) -> Result<Wire, UeError> {
+        let (port_pc, _) = self.pcscf_ports(set)?;
+        let r = SipMessage::response_to(req, 200, "OK", Some(&self.tag.clone())).with_content_length();
+        self.protect(set, self.ports.port_us, port_pc, &r, SealOpts::default())
+    }
+}

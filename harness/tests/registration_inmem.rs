@@ -1,0 +1,267 @@
+//! Registration through the reference P-CSCF with every alg/ealg pair, both ESP modes, over an
+//! in-memory switchboard (no sockets): UE (harness) → P-CSCF (SUT) → S-CSCF (harness).
+
+use imsec::mech::algorithms::{check_pair, EncAlg, IntegAlg};
+use imsec::mech::digest::AkaAlgorithm;
+use imsec::mech::secagree::ipsec::IpsecMode;
+use imsec::mech::sip::SipMessage;
+use imsec::roles::gm::{SealOpts, Wire};
+use imsec::roles::pcscf::{Flaw, Pcscf, PcscfConfig};
+use imsec::roles::scscf::{Scscf, ScscfConfig};
+use imsec::roles::subscriber::{Subscriber, SubscriberStore};
+use imsec::roles::ue::{RegisterOpts, Ue, UeConfig};
+use imsec::roles::RandSource;
+use std::net::{IpAddr, SocketAddr};
+
+const P: [u8; 4] = [127, 0, 0, 2];
+const S: [u8; 4] = [127, 0, 0, 3];
+const U: [u8; 4] = [127, 0, 0, 4];
+const K: &str = "465b5ce8b199b49faa5f0a2ee238a6bc";
+const OPC: &str = "cd63cb71954a9f4e48a5994e37a02baf";
+
+fn ip(a: [u8; 4]) -> IpAddr {
+    IpAddr::from(a)
+}
+
+fn seeded(seed: u64) -> RandSource {
+    let mut x = seed | 1;
+    Box::new(move |b: &mut [u8]| {
+        for v in b.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *v = (x >> 24) as u8;
+        }
+    })
+}
+
+struct Lab {
+    ue: Ue,
+    pcscf: Pcscf,
+    scscf: Scscf,
+    /// Everything that reached the UE, in order.
+    at_ue: Vec<Wire>,
+}
+
+fn dst_of(w: &Wire) -> IpAddr {
+    match w {
+        Wire::Udp { peer, .. } => peer.ip(),
+        Wire::Ip { packet } => IpAddr::from([packet[16], packet[17], packet[18], packet[19]]),
+    }
+}
+
+fn arrive(w: Wire) -> Wire {
+    match w {
+        Wire::Udp {
+            local,
+            peer,
+            payload,
+        } => Wire::Udp {
+            local: peer,
+            peer: local,
+            payload,
+        },
+        ip => ip,
+    }
+}
+
+impl Lab {
+    fn new(pairs: Vec<(IntegAlg, EncAlg)>, mode: IpsecMode, flaws: &[Flaw]) -> Lab {
+        let h = |s: &str| imsec::hexarg::decode_fixed::<16>(s).unwrap();
+        let scscf_addr = SocketAddr::new(ip(S), 5060);
+        let mut pc = PcscfConfig::on(ip(P), scscf_addr);
+        pc.flaws = flaws.iter().copied().collect();
+        let pcscf = Pcscf::new(pc, seeded(11), seeded(12));
+        let sub = Subscriber {
+            impi: "user@imsec.test".into(),
+            impus: vec!["sip:user@imsec.test".into()],
+            k: h(K),
+            opc: h(OPC),
+            amf: [0x80, 0],
+            sqn: 0x100,
+            algorithm: AkaAlgorithm::AkaV1Md5,
+        };
+        let scscf = Scscf::new(
+            ScscfConfig::default(),
+            SubscriberStore::new(vec![sub]),
+            seeded(13),
+        );
+        let ue = Ue::new(
+            UeConfig {
+                addr: ip(U),
+                impi: "user@imsec.test".into(),
+                impu: "sip:user@imsec.test".into(),
+                realm: "imsec.test".into(),
+                k: h(K),
+                opc: h(OPC),
+                sqn_ms: 0x100,
+                pcscf: SocketAddr::new(ip(P), 5060),
+                unprotected_port: 5060,
+                offers: pairs,
+                mode,
+                encap_port: 4500,
+                pcscf_encap_port: 4500,
+                expires: 600,
+            },
+            seeded(14),
+            seeded(15),
+        );
+        Lab {
+            ue,
+            pcscf,
+            scscf,
+            at_ue: Vec::new(),
+        }
+    }
+
+    /// Delivers `w` and everything it causes until the network is quiet.
+    fn run(&mut self, w: Wire) {
+        let mut queue = vec![w];
+        let mut steps = 0;
+        while let Some(w) = queue.pop() {
+            steps += 1;
+            assert!(steps < 100, "message loop");
+            let to = dst_of(&w);
+            let w = arrive(w);
+            if to == ip(P) {
+                queue.extend(self.pcscf.handle(w, 1000));
+            } else if to == ip(S) {
+                if let Wire::Udp { local, peer, payload } = w {
+                    let req = SipMessage::parse(&payload).unwrap();
+                    if req.status().is_none() {
+                        let r = self.scscf.handle(&req);
+                        queue.push(Wire::Udp {
+                            local,
+                            peer,
+                            payload: r.to_bytes(),
+                        });
+                    }
+                }
+            } else if to == ip(U) {
+                self.at_ue.push(w);
+            }
+        }
+    }
+
+    /// The last SIP message that reached the UE (opening ESP when needed).
+    fn last_sip(&mut self) -> Option<SipMessage> {
+        let w = self.at_ue.last()?.clone();
+        match &w {
+            Wire::Udp { local, payload, .. } if local.port() == 5060 || local.port() != 4500 => {
+                SipMessage::parse(payload).ok()
+            }
+            _ => {
+                let d = self.ue.open(&w).ok()?;
+                SipMessage::parse(&d.payload).ok()
+            }
+        }
+    }
+
+    fn register(&mut self) -> u16 {
+        let (_, w) = self.ue.initial_register();
+        self.run(w);
+        let r401 = self.last_sip().expect("answer to initial REGISTER");
+        self.ue.on_challenge(&r401).expect("usable challenge");
+        let (_, w) = self.ue.protected_register(&RegisterOpts::default()).unwrap();
+        self.run(w);
+        let r = self.last_sip().expect("answer to protected REGISTER");
+        let code = r.status().unwrap();
+        if code == 200 {
+            self.ue.registered(true);
+        }
+        code
+    }
+}
+
+fn all_pairs() -> Vec<(IntegAlg, EncAlg)> {
+    let mut v = Vec::new();
+    for a in IntegAlg::ALL {
+        for e in EncAlg::ALL {
+            if check_pair(a, e).is_ok() {
+                v.push((a, e));
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn every_pair_registers_in_both_modes() {
+    for mode in [IpsecMode::UdpEncTunnel, IpsecMode::Transport] {
+        for pair in all_pairs() {
+            let mut lab = Lab::new(vec![pair], mode, &[]);
+            assert_eq!(lab.register(), 200, "{pair:?} {mode:?}");
+            let ch = lab.ue.challenge.clone().unwrap();
+            assert_eq!((ch.chosen.alg, ch.chosen.ealg), pair);
+            assert!(lab.scscf.is_registered("user@imsec.test"));
+            // A protected request now reaches the core and its answer comes back protected.
+            let (_, w) = lab.ue.request("OPTIONS", SealOpts::default()).unwrap();
+            let before = lab.scscf.received.len();
+            lab.run(w);
+            assert_eq!(lab.scscf.received.len(), before + 1, "{pair:?}");
+        }
+    }
+}
+
+#[test]
+fn reregistration_replaces_and_deregistration_removes_the_sas() {
+    let mut lab = Lab::new(vec![(IntegAlg::HmacSha1_96, EncAlg::AesCbc)], IpsecMode::UdpEncTunnel, &[]);
+    assert_eq!(lab.register(), 200);
+    assert_eq!(lab.pcscf.sa_set_ids().len(), 1);
+    let first = lab.pcscf.sa_set_ids()[0];
+    // Re-registration: REGISTER over the old SAs, new challenge, answer over the new SAs.
+    let (_, w) = lab.ue.reregister(600).unwrap();
+    lab.run(w);
+    let r401 = lab.last_sip().unwrap();
+    lab.ue.on_challenge(&r401).unwrap();
+    let (_, w) = lab.ue.protected_register(&RegisterOpts::default()).unwrap();
+    lab.run(w);
+    assert_eq!(lab.last_sip().unwrap().status(), Some(200));
+    lab.ue.registered(true);
+    let now = lab.pcscf.sa_set_ids();
+    assert_eq!(now.len(), 1, "old set retired");
+    assert_ne!(now[0], first);
+    // De-registration over the current SAs: 200 protected, then no SAs.
+    let (_, w) = lab.ue.reregister(0).unwrap();
+    lab.run(w);
+    assert_eq!(lab.last_sip().unwrap().status(), Some(200));
+    assert!(lab.pcscf.sa_set_ids().is_empty());
+    assert!(!lab.scscf.is_registered("user@imsec.test"));
+}
+
+#[test]
+fn modified_verify_is_refused_and_the_flawed_variant_accepts_it() {
+    for (flaws, want) in [(vec![], 494), (vec![Flaw::AcceptModifiedVerify], 200)] {
+        let mut lab = Lab::new(vec![(IntegAlg::HmacSha1_96, EncAlg::AesCbc)], IpsecMode::UdpEncTunnel, &flaws);
+        let (_, w) = lab.ue.initial_register();
+        lab.run(w);
+        let r401 = lab.last_sip().unwrap();
+        let c = lab.ue.on_challenge(&r401).unwrap();
+        let mut verify = c.server.clone();
+        for p in &mut verify[0].params {
+            if p.name == "alg" {
+                p.value = Some("hmac-md5-96".into());
+            }
+        }
+        let opts = RegisterOpts {
+            verify: Some(verify),
+            ..Default::default()
+        };
+        let (_, w) = lab.ue.protected_register(&opts).unwrap();
+        lab.run(w);
+        assert_eq!(lab.last_sip().unwrap().status(), Some(want), "{flaws:?}");
+    }
+}
+
+#[test]
+fn ck_ik_never_reach_the_ue_unless_leaked() {
+    for (flaws, leaked) in [(vec![], false), (vec![Flaw::LeakCkIk], true)] {
+        let mut lab = Lab::new(vec![(IntegAlg::HmacSha1_96, EncAlg::Null)], IpsecMode::UdpEncTunnel, &flaws);
+        let (_, w) = lab.ue.initial_register();
+        lab.run(w);
+        let r401 = lab.last_sip().unwrap();
+        let www = r401.header("WWW-Authenticate").unwrap().to_ascii_lowercase();
+        assert_eq!(www.contains("ck=") || www.contains("ik="), leaked, "{www}");
+        assert!(r401.header("Security-Server").is_some());
+    }
+}
