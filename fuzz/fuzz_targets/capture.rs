@@ -11,7 +11,14 @@ use imsec::mech::esp::SaCrypto;
 use libfuzzer_sys::fuzz_target;
 
 fn decryptor() -> Option<Decryptor> {
-    let crypto = SaCrypto::new(IntegAlg::HmacSha1_96, EncAlg::AesCbc, &[7; 20], &[9; 16], &[]).ok()?;
+    let crypto = SaCrypto::new(
+        IntegAlg::HmacSha1_96,
+        EncAlg::AesCbc,
+        &[7; 20],
+        &[9; 16],
+        &[],
+    )
+    .ok()?;
     let sa = SaSpec {
         spi: 0x1000,
         ipv6: false,

@@ -10,6 +10,8 @@
 pub mod capture;
 pub mod cli;
 pub mod hexarg;
+pub mod lab;
 pub mod mech;
+pub mod net;
 pub mod roles;
 pub mod vectors;

@@ -31,7 +31,8 @@ fn load(name: &str) -> Vec<Value> {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../vectors")
         .join(name);
-    let v: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(p).expect("read")).expect("yaml");
+    let v: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(p).expect("read")).expect("yaml");
     v["vectors"].as_sequence().expect("vectors").clone()
 }
 
@@ -61,7 +62,11 @@ fn vector_json_matches_all_ts35208_sets() {
         .collect();
     assert_eq!(sets.len(), 20);
     for v in &sets {
-        let (k, op, rand) = (s(v, "input", "k"), s(v, "input", "op"), s(v, "input", "rand"));
+        let (k, op, rand) = (
+            s(v, "input", "k"),
+            s(v, "input", "op"),
+            s(v, "input", "rand"),
+        );
         let (sqn, amf) = (s(v, "input", "sqn"), s(v, "input", "amf"));
         let j = json(&[
             "aka", "vector", "--k", k, "--op", op, "--rand", rand, "--sqn", sqn, "--amf", amf,
@@ -93,10 +98,19 @@ fn vector_json_matches_all_ts35208_sets() {
 #[test]
 fn vector_json_with_opc_set2() {
     let j = json(&[
-        "aka", "vector", "--k", "0396eb317b6d1c36f19c1c84cd6ffd16",
-        "--opc", "53c15671c60a4b731c55b4a441c0bde2",
-        "--rand", "c00d603103dcee52c4478119494202e8",
-        "--sqn", "fd8eef40df7d", "--amf", "af17", "--json",
+        "aka",
+        "vector",
+        "--k",
+        "0396eb317b6d1c36f19c1c84cd6ffd16",
+        "--opc",
+        "53c15671c60a4b731c55b4a441c0bde2",
+        "--rand",
+        "c00d603103dcee52c4478119494202e8",
+        "--sqn",
+        "fd8eef40df7d",
+        "--amf",
+        "af17",
+        "--json",
     ]);
     assert_eq!(j["mac_a"], "5df5b31807e258b0");
     assert_eq!(j["mac_s"], "a8c016e51ef4a343");
@@ -109,9 +123,16 @@ fn vector_json_with_opc_set2() {
 #[test]
 fn resync_hostap_vector_and_tampered_auts() {
     let base = [
-        "aka", "resync", "--k", "90dca4eda45b53cf0f12d7c9c3bc6a89",
-        "--opc", "cb9cccc4b9258e6dca4760379fb82581",
-        "--rand", "9fddc72092c6ad036b6e464789315b78", "--json", "--auts",
+        "aka",
+        "resync",
+        "--k",
+        "90dca4eda45b53cf0f12d7c9c3bc6a89",
+        "--opc",
+        "cb9cccc4b9258e6dca4760379fb82581",
+        "--rand",
+        "9fddc72092c6ad036b6e464789315b78",
+        "--json",
+        "--auts",
     ];
     let mut ok = base.to_vec();
     ok.push("4f2039392ddd4bb4316ed4a14688");
@@ -139,7 +160,19 @@ fn digest_json_matches_vectors() {
         let resync = inp.get("resync").and_then(Value::as_bool).unwrap_or(false);
         let res = if resync { "" } else { s(&v, "input", "res") };
         let mut args = vec!["aka", "digest", "--json", "--res", res];
-        for k in ["username", "realm", "nonce", "method", "uri", "algorithm", "ik", "ck", "qop", "nc", "cnonce"] {
+        for k in [
+            "username",
+            "realm",
+            "nonce",
+            "method",
+            "uri",
+            "algorithm",
+            "ik",
+            "ck",
+            "qop",
+            "nc",
+            "cnonce",
+        ] {
             if let Some(val) = inp.get(k).and_then(Value::as_str) {
                 args.push(match k {
                     "username" => "--username",
@@ -183,6 +216,7 @@ fn digest_json_matches_vectors() {
 /// Usage errors: exit 2, exactly one line on stderr naming the argument.
 #[test]
 fn usage_errors_name_the_argument() {
+    #[rustfmt::skip]
     let cases: &[(&[&str], &str)] = &[
         (&["aka", "vector", "--k", "465b5", "--op", OP1, "--rand", RAND1, "--sqn", SQN1, "--amf", AMF1], "--k"),
         (&["aka", "vector", "--k", K1, "--op", OP1, "--rand", "2355", "--sqn", SQN1, "--amf", AMF1], "--rand"),
@@ -217,12 +251,26 @@ fn vector_text_snapshot() {
 fn digest_text_snapshot() {
     // Anritsu MD8475A trace (vectors/digest_aka.yaml): response c76c2c28...
     let (code, out, _) = run(&[
-        "aka", "digest", "--res", "000102030405060708090a0b0c0d0e0f",
-        "--username", "466058041131504@ims.mnc005.mcc466.3gppnetwork.org",
-        "--realm", "ims.mnc005.mcc466.3gppnetwork.org",
-        "--nonce", "AAAAAAAAAAAAAAAAAAAAAAMEBQYHCAAAAAECAwQFBgc=",
-        "--method", "REGISTER", "--uri", "sip:ims.mnc005.mcc466.3gppnetwork.org",
-        "--qop", "auth", "--nc", "00000001", "--cnonce", "YD05duxy",
+        "aka",
+        "digest",
+        "--res",
+        "000102030405060708090a0b0c0d0e0f",
+        "--username",
+        "466058041131504@ims.mnc005.mcc466.3gppnetwork.org",
+        "--realm",
+        "ims.mnc005.mcc466.3gppnetwork.org",
+        "--nonce",
+        "AAAAAAAAAAAAAAAAAAAAAAMEBQYHCAAAAAECAwQFBgc=",
+        "--method",
+        "REGISTER",
+        "--uri",
+        "sip:ims.mnc005.mcc466.3gppnetwork.org",
+        "--qop",
+        "auth",
+        "--nc",
+        "00000001",
+        "--cnonce",
+        "YD05duxy",
     ]);
     assert_eq!(code, Some(0));
     insta::assert_snapshot!("aka_digest_anritsu", out);

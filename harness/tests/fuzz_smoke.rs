@@ -31,7 +31,8 @@ const SEEDS: &[&str] = &[
     "Digest a=\"\\\"q\\\\\", ,, b=c",
 ];
 
-const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\",\\ \t\r\n;:";
+const ALPHABET: &[u8] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\",\\ \t\r\n;:";
 
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     let mut v = seed.to_vec();

@@ -126,7 +126,12 @@ impl Lab {
             if to == ip(P) {
                 queue.extend(self.pcscf.handle(w, 1000));
             } else if to == ip(S) {
-                if let Wire::Udp { local, peer, payload } = w {
+                if let Wire::Udp {
+                    local,
+                    peer,
+                    payload,
+                } = w
+                {
                     let req = SipMessage::parse(&payload).unwrap();
                     if req.status().is_none() {
                         let r = self.scscf.handle(&req);
@@ -162,7 +167,10 @@ impl Lab {
         self.run(w);
         let r401 = self.last_sip().expect("answer to initial REGISTER");
         self.ue.on_challenge(&r401).expect("usable challenge");
-        let (_, w) = self.ue.protected_register(&RegisterOpts::default()).unwrap();
+        let (_, w) = self
+            .ue
+            .protected_register(&RegisterOpts::default())
+            .unwrap();
         self.run(w);
         let r = self.last_sip().expect("answer to protected REGISTER");
         let code = r.status().unwrap();
@@ -205,7 +213,11 @@ fn every_pair_registers_in_both_modes() {
 
 #[test]
 fn reregistration_replaces_and_deregistration_removes_the_sas() {
-    let mut lab = Lab::new(vec![(IntegAlg::HmacSha1_96, EncAlg::AesCbc)], IpsecMode::UdpEncTunnel, &[]);
+    let mut lab = Lab::new(
+        vec![(IntegAlg::HmacSha1_96, EncAlg::AesCbc)],
+        IpsecMode::UdpEncTunnel,
+        &[],
+    );
     assert_eq!(lab.register(), 200);
     assert_eq!(lab.pcscf.sa_set_ids().len(), 1);
     let first = lab.pcscf.sa_set_ids()[0];
@@ -232,7 +244,11 @@ fn reregistration_replaces_and_deregistration_removes_the_sas() {
 #[test]
 fn modified_verify_is_refused_and_the_flawed_variant_accepts_it() {
     for (flaws, want) in [(vec![], 494), (vec![Flaw::AcceptModifiedVerify], 200)] {
-        let mut lab = Lab::new(vec![(IntegAlg::HmacSha1_96, EncAlg::AesCbc)], IpsecMode::UdpEncTunnel, &flaws);
+        let mut lab = Lab::new(
+            vec![(IntegAlg::HmacSha1_96, EncAlg::AesCbc)],
+            IpsecMode::UdpEncTunnel,
+            &flaws,
+        );
         let (_, w) = lab.ue.initial_register();
         lab.run(w);
         let r401 = lab.last_sip().unwrap();
@@ -256,11 +272,18 @@ fn modified_verify_is_refused_and_the_flawed_variant_accepts_it() {
 #[test]
 fn ck_ik_never_reach_the_ue_unless_leaked() {
     for (flaws, leaked) in [(vec![], false), (vec![Flaw::LeakCkIk], true)] {
-        let mut lab = Lab::new(vec![(IntegAlg::HmacSha1_96, EncAlg::Null)], IpsecMode::UdpEncTunnel, &flaws);
+        let mut lab = Lab::new(
+            vec![(IntegAlg::HmacSha1_96, EncAlg::Null)],
+            IpsecMode::UdpEncTunnel,
+            &flaws,
+        );
         let (_, w) = lab.ue.initial_register();
         lab.run(w);
         let r401 = lab.last_sip().unwrap();
-        let www = r401.header("WWW-Authenticate").unwrap().to_ascii_lowercase();
+        let www = r401
+            .header("WWW-Authenticate")
+            .unwrap()
+            .to_ascii_lowercase();
         assert_eq!(www.contains("ck=") || www.contains("ik="), leaked, "{www}");
         assert!(r401.header("Security-Server").is_some());
     }

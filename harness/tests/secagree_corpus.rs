@@ -45,7 +45,10 @@ fn tcl_client_has_six_offers_with_the_captured_parameters() {
 fn short_spis_are_a_strict_deviation_only() {
     let (_, p) = parse_line(TCL_SERVER, Mode::Lenient).unwrap();
     let (o, devs) = IpsecOffer::from_mechanism(&p.mechanisms[0], 0, Mode::Lenient).unwrap();
-    assert_eq!((o.spi_c, o.spi_s, o.port_c, o.port_s), (106, 107, 5062, 39005));
+    assert_eq!(
+        (o.spi_c, o.spi_s, o.port_c, o.port_s),
+        (106, 107, 5062, 39005)
+    );
     assert_eq!(o.q.map(|q| q.0), Some(100));
     assert_eq!(devs.len(), 2, "{devs:?}");
     assert!(devs[0].what.contains("10DIGIT"));
@@ -156,7 +159,10 @@ fn syntax_errors_and_deviations() {
 #[test]
 fn ipsec_entry_errors_name_the_problem() {
     let cases = [
-        ("ipsec-3gpp;spi-c=1;spi-s=2;port-c=3;port-s=4", "without alg"),
+        (
+            "ipsec-3gpp;spi-c=1;spi-s=2;port-c=3;port-s=4",
+            "without alg",
+        ),
         (
             "ipsec-3gpp;alg=hmac-sha-256;spi-c=1;spi-s=2;port-c=3;port-s=4",
             "unknown integrity",

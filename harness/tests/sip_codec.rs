@@ -36,7 +36,10 @@ fn emit_then_parse_is_identity() {
     let m = SipMessage::response(401, "Unauthorized")
         .with("Via", "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx")
         .with("CSeq", "1 REGISTER")
-        .with("WWW-Authenticate", "Digest realm=\"r\", nonce=\"n\", ck=\"00\", ik=\"11\"");
+        .with(
+            "WWW-Authenticate",
+            "Digest realm=\"r\", nonce=\"n\", ck=\"00\", ik=\"11\"",
+        );
     let mut m = m;
     m.body = b"v=0\r\n".to_vec();
     let m = m.with_content_length();
@@ -100,7 +103,11 @@ fn malformed_messages_are_errors_not_panics() {
         b"INVITE sip:a SIP/2.0\r\nX: \xff\xfe\r\n\r\n",
     ];
     for c in cases {
-        assert!(SipMessage::parse(c).is_err(), "{:?}", String::from_utf8_lossy(c));
+        assert!(
+            SipMessage::parse(c).is_err(),
+            "{:?}",
+            String::from_utf8_lossy(c)
+        );
     }
     let mut f = StreamFramer::new();
     f.push(&vec![b'A'; 70 * 1024]);

@@ -267,13 +267,20 @@ fn run_digest(a: DigestArgs) -> Result<u8, UsageError> {
         digest::resync_password()
     } else {
         digest::password(alg, &a.res.0, a.ik.as_ref(), a.ck.as_ref()).ok_or_else(|| {
-            UsageError("--algorithm AKAv2-MD5 needs --ik and --ck (IK and CK, 32 hex digits each)".into())
+            UsageError(
+                "--algorithm AKAv2-MD5 needs --ik and --ck (IK and CK, 32 hex digits each)".into(),
+            )
         })?
     };
     let body = match (&a.body_file, a.qop) {
-        (Some(p), Some(QopArg::AuthInt)) => std::fs::read(p)
-            .map_err(|e| UsageError(format!("--body-file {}: {e}", p.display())))?,
-        (Some(_), _) => return Err(UsageError("--body-file applies only to --qop auth-int".into())),
+        (Some(p), Some(QopArg::AuthInt)) => {
+            std::fs::read(p).map_err(|e| UsageError(format!("--body-file {}: {e}", p.display())))?
+        }
+        (Some(_), _) => {
+            return Err(UsageError(
+                "--body-file applies only to --qop auth-int".into(),
+            ))
+        }
         (None, _) => Vec::new(),
     };
     let nc = a.nc.as_deref().unwrap_or_default();

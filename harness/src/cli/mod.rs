@@ -6,6 +6,8 @@
 mod aka;
 mod esp;
 mod keys;
+mod run;
+mod serve;
 mod vectors;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +44,11 @@ pub enum Command {
     Esp(esp::EspArgs),
     /// Check every reference vector (vectors/*.yaml) against imsec's implementation.
     Vectors(vectors::VectorsArgs),
+    /// Run the registration cycle against the built-in reference P-CSCF (or a flawed variant).
+    Run(run::RunArgs),
+    /// Run a reference network element as a server.
+    #[command(subcommand)]
+    Serve(serve::ServeCmd),
     /// Expand IMS AKA CK/IK into ESP keys (TS 33.203 Annex I).
     Keys(keys::KeysArgs),
 }
@@ -66,6 +73,8 @@ pub fn main() -> ExitCode {
         Command::Aka(a) => aka::run(a),
         Command::Esp(a) => esp::run(a),
         Command::Vectors(a) => vectors::run(a),
+        Command::Run(a) => run::run(a),
+        Command::Serve(c) => serve::run(c),
         Command::Keys(a) => keys::run(a),
     };
     match r {

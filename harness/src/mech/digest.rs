@@ -176,9 +176,5 @@ pub fn response(password: &[u8], d: &DigestInput<'_>) -> DigestOutput {
             ])
         }
     };
-    DigestOutput {
-        ha1,
-        ha2,
-        response,
-    }
+    DigestOutput { ha1, ha2, response }
 }

@@ -4,9 +4,9 @@
 pub mod aka;
 pub mod algorithms;
 pub mod digest;
+pub mod esp;
 pub mod kdf;
 pub mod keys;
 pub mod milenage;
 pub mod secagree;
-pub mod esp;
 pub mod sip;

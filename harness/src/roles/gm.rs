@@ -377,7 +377,10 @@ impl Gm {
             Some(w) => w.check(seq_low).map_err(Drop::Replay)?,
             None => u64::from(seq_low),
         };
-        let opened = sa.crypto.open(esp, None, &mut self.plain).map_err(Drop::Esp)?;
+        let opened = sa
+            .crypto
+            .open(esp, None, &mut self.plain)
+            .map_err(Drop::Esp)?;
         if let Some(w) = &mut sa.window {
             w.update(full).map_err(Drop::Replay)?;
         }

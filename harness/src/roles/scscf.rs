@@ -145,10 +145,21 @@ impl Scscf {
             sec_agree_tags: req.has_option_tag("Require", "sec-agree")
                 || req.has_option_tag("Proxy-Require", "sec-agree"),
         });
-        if req.method().as_deref() != Some("REGISTER") || req.status().is_some() {
-            let mut r = SipMessage::response_to(req, 501, "Not Implemented", None);
-            r = r.with_content_length();
-            return r;
+        if req.status().is_some() {
+            return SipMessage::response_to(req, 400, "Unexpected Response", None)
+                .with_content_length();
+        }
+        match req.method().as_deref() {
+            Some("REGISTER") => {}
+            // The far end of a UE's requests: answered so the harness can see they arrived.
+            Some("OPTIONS") | Some("MESSAGE") => {
+                let tag = self.tag();
+                return SipMessage::response_to(req, 200, "OK", Some(&tag)).with_content_length();
+            }
+            _ => {
+                return SipMessage::response_to(req, 501, "Not Implemented", None)
+                    .with_content_length()
+            }
         }
         let (resp, impi, outcome) = self.register(req, auth.as_ref());
         self.outcomes.push((impi, outcome));
@@ -235,7 +246,8 @@ impl Scscf {
                 return reject(403, "Forbidden", format!("unsupported qop '{q}'"), impi);
             }
         };
-        let pw = digest::password(sub.algorithm, &p.xres, Some(&p.ik), Some(&p.ck)).unwrap_or_default();
+        let pw =
+            digest::password(sub.algorithm, &p.xres, Some(&p.ik), Some(&p.ck)).unwrap_or_default();
         let uri = auth.get("uri").unwrap_or("");
         let want = digest::response(
             &pw,
@@ -258,10 +270,7 @@ impl Scscf {
         for path in req.headers_named("Path") {
             r.push("Path", path);
         }
-        r.push(
-            "Service-Route",
-            &format!("<sip:orig@{};lr>", self.cfg.host),
-        );
+        r.push("Service-Route", &format!("<sip:orig@{};lr>", self.cfg.host));
         r.push(
             "P-Associated-URI",
             &sub.impus

@@ -222,7 +222,12 @@ impl Ue {
                 "Contact",
                 &format!(
                     "<sip:{}@{}>;expires={expires}",
-                    self.cfg.impu.trim_start_matches("sip:").split('@').next().unwrap_or("ue"),
+                    self.cfg
+                        .impu
+                        .trim_start_matches("sip:")
+                        .split('@')
+                        .next()
+                        .unwrap_or("ue"),
                     SocketAddr::new(self.cfg.addr, contact_port)
                 ),
             )
@@ -330,7 +335,8 @@ impl Ue {
         self.cfg.sqn_ms = sqn_to_u64(&ok.sqn);
         let mut server = Vec::new();
         for v in resp.headers_named("Security-Server") {
-            let p = parse_value(v, ParseMode::Lenient).map_err(|e| UeError::Server(e.to_string()))?;
+            let p =
+                parse_value(v, ParseMode::Lenient).map_err(|e| UeError::Server(e.to_string()))?;
             server.extend(p.mechanisms);
         }
         let mut offers: Vec<IpsecOffer> = ipsec_offers(&server, ParseMode::Lenient)
@@ -373,7 +379,10 @@ impl Ue {
         };
         // The UE judges the P-CSCF's SPIs itself in the checks; it installs what it got.
         let set = SaSet::build_unchecked(&input).map_err(|e| UeError::Sa(e.to_string()))?;
-        let set_id = self.gm.install(&set).map_err(|e| UeError::Sa(e.to_string()))?;
+        let set_id = self
+            .gm
+            .install(&set)
+            .map_err(|e| UeError::Sa(e.to_string()))?;
         let c = Challenge {
             challenge: ch,
             server,
@@ -396,7 +405,11 @@ impl Ue {
         let expires = o.expires.unwrap_or(self.cfg.expires);
         let mut msg = self.base_register(expires);
         let nonce = c.challenge.get("nonce").unwrap_or("").to_string();
-        let realm = c.challenge.get("realm").unwrap_or(&self.cfg.realm).to_string();
+        let realm = c
+            .challenge
+            .get("realm")
+            .unwrap_or(&self.cfg.realm)
+            .to_string();
         let uri = format!("sip:{}", self.cfg.realm);
         let res: Vec<u8> = if o.wrong_response {
             vec![0u8; 8]
@@ -461,7 +474,13 @@ impl Ue {
             };
             return Ok((msg, wire));
         }
-        let wire = self.protect(c.set_id, self.ports.port_uc, dport, &msg, SealOpts::default())?;
+        let wire = self.protect(
+            c.set_id,
+            self.ports.port_uc,
+            dport,
+            &msg,
+            SealOpts::default(),
+        )?;
         Ok((msg, wire))
     }
 
@@ -535,7 +554,8 @@ impl Ue {
     /// Answers a request the P-CSCF sent over SA #3 with 200, over SA #4 (port_us → port_pc).
     pub fn answer(&mut self, req: &SipMessage, set: u64) -> Result<Wire, UeError> {
         let (port_pc, _) = self.pcscf_ports(set)?;
-        let r = SipMessage::response_to(req, 200, "OK", Some(&self.tag.clone())).with_content_length();
+        let r =
+            SipMessage::response_to(req, 200, "OK", Some(&self.tag.clone())).with_content_length();
         self.protect(set, self.ports.port_us, port_pc, &r, SealOpts::default())
     }
 }

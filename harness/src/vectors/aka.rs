@@ -51,12 +51,8 @@ pub fn check_aka(v: &Vector) -> Result<(), String> {
     let rand = inp.hex_n::<16>("rand")?;
     match inp.str("operation")?.as_str() {
         "generate" => {
-            let av = aka::generate_vector(
-                &m,
-                &inp.hex_n::<6>("sqn")?,
-                &inp.hex_n::<2>("amf")?,
-                &rand,
-            );
+            let av =
+                aka::generate_vector(&m, &inp.hex_n::<6>("sqn")?, &inp.hex_n::<2>("amf")?, &rand);
             expect_hex(&exp, "autn", &av.autn.to_bytes())?;
             expect_hex(&exp, "xres", &av.xres)?;
             expect_hex(&exp, "ck", &av.ck)?;

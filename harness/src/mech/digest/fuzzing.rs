@@ -10,7 +10,11 @@ use super::{decode_auts, encode_auts, params, AkaNonce};
 pub fn fuzz_parsers(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     if let Ok(n) = AkaNonce::parse(&text) {
-        assert_eq!(AkaNonce::parse(&n.encode()).as_ref(), Ok(&n), "nonce round trip");
+        assert_eq!(
+            AkaNonce::parse(&n.encode()).as_ref(),
+            Ok(&n),
+            "nonce round trip"
+        );
     }
     if let Ok(a) = decode_auts(&text) {
         assert_eq!(decode_auts(&encode_auts(&a)), Ok(a), "auts round trip");
@@ -25,7 +29,11 @@ pub fn fuzz_parsers(data: &[u8]) {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        assert_eq!(params::parse(&rebuilt).as_ref(), Ok(&p), "params round trip");
+        assert_eq!(
+            params::parse(&rebuilt).as_ref(),
+            Ok(&p),
+            "params round trip"
+        );
         // Values found in a challenge go to the nonce/auts parsers too.
         for (_, v) in &p.params {
             let _ = AkaNonce::parse(v);

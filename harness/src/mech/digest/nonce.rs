@@ -105,7 +105,15 @@ mod tests {
 
     #[test]
     fn rejects_without_panic() {
-        for s in ["", "=", "A", "AA==", "!!!!", "AAAA\u{00e9}", "I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7"] {
+        for s in [
+            "",
+            "=",
+            "A",
+            "AA==",
+            "!!!!",
+            "AAAA\u{00e9}",
+            "I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7",
+        ] {
             assert!(AkaNonce::parse(s).is_err(), "{s}");
             assert!(decode_auts(s).is_err(), "{s}");
         }

@@ -181,7 +181,10 @@ mod tests {
         assert_eq!(parse("  "), Err(ParamError::NoScheme));
         assert_eq!(parse("Digest a"), Err(ParamError::ExpectedEquals(8)));
         assert_eq!(parse("Digest a=\"x"), Err(ParamError::UnterminatedQuote(9)));
-        assert_eq!(parse("Digest a=\"x\\"), Err(ParamError::UnterminatedQuote(9)));
+        assert_eq!(
+            parse("Digest a=\"x\\"),
+            Err(ParamError::UnterminatedQuote(9))
+        );
         assert_eq!(parse("Digest a=b c=d"), Err(ParamError::ExpectedComma(11)));
         assert_eq!(parse("Digest a="), Err(ParamError::ExpectedValue(9)));
         assert_eq!(parse("Digest =b"), Err(ParamError::ExpectedName(7)));

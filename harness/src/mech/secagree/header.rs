@@ -257,7 +257,9 @@ fn parse_param(raw: &str, idx: usize, devs: &mut Vec<Deviation>) -> Result<Param
     if name.eq_ignore_ascii_case("d-ver") {
         let ok = quoted
             && value.as_deref().is_some_and(|v| {
-                v.len() == 32 && v.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+                v.len() == 32
+                    && v.chars()
+                        .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
             });
         if !ok {
             devs.push(Deviation {
@@ -282,7 +284,10 @@ pub fn parse_value(value: &str, mode: Mode) -> Result<Parsed, ParseError> {
         .collect();
     let mut mechanisms = Vec::new();
     let mut devs = Vec::new();
-    for (n, element) in split_outside_quotes(&unfolded, ',')?.into_iter().enumerate() {
+    for (n, element) in split_outside_quotes(&unfolded, ',')?
+        .into_iter()
+        .enumerate()
+    {
         let element = element.trim();
         if element.is_empty() {
             devs.push(Deviation {

@@ -106,7 +106,10 @@ fn num<T: TryFrom<u64>>(
         });
     }
     T::try_from(n).map_err(|_| {
-        ParseError::Syntax(format!("mechanism #{}: {name}={v} is out of range", idx + 1))
+        ParseError::Syntax(format!(
+            "mechanism #{}: {name}={v} is out of range",
+            idx + 1
+        ))
     })
 }
 
@@ -228,12 +231,12 @@ impl IpsecOffer {
     }
 }
 
+/// One read `ipsec-3gpp` entry with its deviations, or why it could not be read.
+pub type OfferResult = Result<(IpsecOffer, Vec<Deviation>), ParseError>;
+
 /// Every `ipsec-3gpp` entry of a list, with the index of each; entries that cannot be read
 /// (unknown algorithm, missing SPI) come back as errors so a caller can skip or reject them.
-pub fn ipsec_offers(
-    mechs: &[Mechanism],
-    mode: Mode,
-) -> Vec<(usize, Result<(IpsecOffer, Vec<Deviation>), ParseError>)> {
+pub fn ipsec_offers(mechs: &[Mechanism], mode: Mode) -> Vec<(usize, OfferResult)> {
     mechs
         .iter()
         .enumerate()

@@ -80,7 +80,9 @@ mod tests {
         ] {
             assert_eq!(QValue::parse(s), Some(QValue(v)), "{s}");
         }
-        for s in ["1.1", "0.1234", "2", ".5", "-0", "", "0.a", "00", "1.0001", "0,5"] {
+        for s in [
+            "1.1", "0.1234", "2", ".5", "-0", "", "0.a", "00", "1.0001", "0,5",
+        ] {
             assert_eq!(QValue::parse(s), None, "{s}");
         }
         assert_ne!(QValue::parse("0.05"), QValue::parse("0.5"));

@@ -187,7 +187,10 @@ impl SipMessage {
                 .split_once(':')
                 .ok_or_else(|| SipError::HeaderLine(truncate(line)))?;
             let name = name.trim_end();
-            if name.is_empty() || !name.chars().all(super::super::secagree::header::is_token_char)
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(super::super::secagree::header::is_token_char)
             {
                 return Err(SipError::HeaderLine(truncate(line)));
             }
@@ -305,11 +308,10 @@ impl SipMessage {
                 self.headers[i].value = value.to_string();
                 let mut n = 0;
                 self.headers.retain(|h| {
-                    let keep = !same_name(&h.name, name) || {
+                    !same_name(&h.name, name) || {
                         n += 1;
                         n == 1
-                    };
-                    keep
+                    }
                 });
             }
             None => self.push(name, value),

@@ -243,7 +243,8 @@ impl Pcscf {
         for k in stale {
             if let Some(p) = self.pending.remove(&k) {
                 self.gm.remove(p.set_id);
-                self.log.push(format!("{k}: temporary SAs expired (reg-await-auth)"));
+                self.log
+                    .push(format!("{k}: temporary SAs expired (reg-await-auth)"));
             }
         }
         let gone: Vec<String> = self
@@ -263,8 +264,10 @@ impl Pcscf {
     fn on_esp(&mut self, wire: &Wire) -> Vec<Wire> {
         match self.gm.open(wire) {
             Ok(d) if d.dummy => {
-                self.log
-                    .push(format!("dummy ESP packet (Next Header 59) on SPI {}", d.spi));
+                self.log.push(format!(
+                    "dummy ESP packet (Next Header 59) on SPI {}",
+                    d.spi
+                ));
                 Vec::new()
             }
             Ok(d) => self.on_protected(d),
@@ -311,14 +314,16 @@ impl Pcscf {
         peer: SocketAddr,
     ) -> Vec<Wire> {
         if !self.cfg.has(Flaw::AcceptUnprotected) {
-            self.log
-                .push(format!("plain SIP on protected port {local} from {peer}: dropped"));
+            self.log.push(format!(
+                "plain SIP on protected port {local} from {peer}: dropped"
+            ));
             return Vec::new();
         }
         // The flawed variant trusts any plain SIP from the address of a registered UE.
         if !self.regs.values().any(|r| r.ue_addr == peer.ip()) {
-            self.log
-                .push(format!("plain SIP on {local} from unregistered {peer}: dropped"));
+            self.log.push(format!(
+                "plain SIP on {local} from unregistered {peer}: dropped"
+            ));
             return Vec::new();
         }
         let origin = Origin::Plain { local, peer };
@@ -328,7 +333,12 @@ impl Pcscf {
         self.forward_to_core(msg, origin, None)
     }
 
-    fn on_unprotected(&mut self, msg: SipMessage, local: SocketAddr, peer: SocketAddr) -> Vec<Wire> {
+    fn on_unprotected(
+        &mut self,
+        msg: SipMessage,
+        local: SocketAddr,
+        peer: SocketAddr,
+    ) -> Vec<Wire> {
         let origin = Origin::Plain { local, peer };
         match msg.method().as_deref() {
             Some("REGISTER") if msg.status().is_none() => self.on_register(msg, origin),
@@ -384,7 +394,8 @@ impl Pcscf {
             return Vec::new();
         };
         let Some(txn) = self.txns.remove(&branch) else {
-            self.log.push(format!("response for unknown branch {branch}"));
+            self.log
+                .push(format!("response for unknown branch {branch}"));
             return Vec::new();
         };
         remove_top_via(&mut msg);
@@ -491,7 +502,8 @@ impl Pcscf {
         {
             Ok(w) => out.push(w),
             Err(e) => {
-                self.log.push(format!("cannot protect {sport}->{dport}: {e}"));
+                self.log
+                    .push(format!("cannot protect {sport}->{dport}: {e}"));
                 return out;
             }
         }

@@ -87,11 +87,7 @@ pub fn select_offer<'a>(
 /// Allocates the P-CSCF's two inbound SPIs: above 255 (RFC 4303 §2.1), different from each
 /// other, from the UE's (TS 33.203 §7.1: both may share a host) and from any live inbound SPI.
 /// `draw` supplies random 32-bit values; after 64 unlucky draws a counter takes over.
-pub fn allocate_spis(
-    ue_spis: [u32; 2],
-    live: &[u32],
-    mut draw: impl FnMut() -> u32,
-) -> (u32, u32) {
+pub fn allocate_spis(ue_spis: [u32; 2], live: &[u32], mut draw: impl FnMut() -> u32) -> (u32, u32) {
     let mut taken: Vec<u32> = ue_spis.to_vec();
     taken.extend_from_slice(live);
     let mut out = [0u32; 2];

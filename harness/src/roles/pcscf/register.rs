@@ -91,7 +91,8 @@ impl Pcscf {
         let client = match security_client(&msg) {
             Ok(c) => c,
             Err(e) => {
-                self.log.push(format!("{aor}: unreadable Security-Client: {e}"));
+                self.log
+                    .push(format!("{aor}: unreadable Security-Client: {e}"));
                 let r = SipMessage::response_to(&msg, 400, "Bad Security-Client", Some("pcscf"));
                 return self.send_to_origin(&origin, r);
             }
@@ -99,7 +100,12 @@ impl Pcscf {
         match &origin {
             Origin::Protected { set_id, .. } => {
                 let set_id = *set_id;
-                if let Some(p) = self.pending.get(&aor).cloned().filter(|p| p.set_id == set_id) {
+                if let Some(p) = self
+                    .pending
+                    .get(&aor)
+                    .cloned()
+                    .filter(|p| p.set_id == set_id)
+                {
                     // The protected REGISTER answering the challenge: the bid-down checks.
                     if let Some(r) = self.bid_down_check(&msg, &p, &aor) {
                         // Answer over the temporary SAs, then drop them: no registration.
@@ -230,7 +236,11 @@ impl Pcscf {
             200..=299 => self.on_registered(msg, txn, reg),
             _ => {
                 if let Origin::Protected { set_id, .. } = txn.origin {
-                    if self.pending.get(&reg.aor).is_some_and(|p| p.set_id == set_id) {
+                    if self
+                        .pending
+                        .get(&reg.aor)
+                        .is_some_and(|p| p.set_id == set_id)
+                    {
                         self.pending.remove(&reg.aor);
                         let out = self.send_to_origin(&txn.origin, msg);
                         self.gm.remove(set_id);
@@ -277,9 +287,7 @@ impl Pcscf {
                 draws.push(self.draw_u32());
             }
             let mut it = draws.into_iter();
-            policy::allocate_spis([offer.spi_c, offer.spi_s], &live, || {
-                it.next().unwrap_or(0)
-            })
+            policy::allocate_spis([offer.spi_c, offer.spi_s], &live, || it.next().unwrap_or(0))
         };
         let mode = match offer.mode {
             IpsecMode::UdpEncTunnel => Mode::UdpEncapTunnel {
@@ -314,12 +322,14 @@ impl Pcscf {
         } else {
             SaSet::build(&input, &live)
         };
-        let set_id = match built.map_err(|e| e.to_string()).and_then(|s| {
-            self.gm.install(&s).map_err(|e| e.to_string())
-        }) {
+        let set_id = match built
+            .map_err(|e| e.to_string())
+            .and_then(|s| self.gm.install(&s).map_err(|e| e.to_string()))
+        {
             Ok(id) => id,
             Err(e) => {
-                self.log.push(format!("{}: cannot set up SAs: {e}", reg.aor));
+                self.log
+                    .push(format!("{}: cannot set up SAs: {e}", reg.aor));
                 let r = SipMessage::response_to(&msg, 500, "SA Setup Failed", Some("pcscf"));
                 return self.send_to_origin(&txn.origin, r);
             }
@@ -364,9 +374,7 @@ impl Pcscf {
         };
         let expires = msg
             .header("Contact")
-            .map(|c| {
-                requested_expires(&SipMessage::request("X", "x").with("Contact", c))
-            })
+            .map(|c| requested_expires(&SipMessage::request("X", "x").with("Contact", c)))
             .unwrap_or(reg.expires);
         if reg.expires == 0 || expires == 0 {
             // De-registration: the final 200 still goes over the SAs, then they go.
@@ -383,10 +391,14 @@ impl Pcscf {
                 self.gm.remove(r.set_id);
             }
             self.gm.remove(set_id);
-            self.log.push(format!("{}: de-registered; SAs removed", reg.aor));
+            self.log
+                .push(format!("{}: de-registered; SAs removed", reg.aor));
             return out;
         }
-        let answered = self.pending.get(&reg.aor).is_some_and(|p| p.set_id == set_id);
+        let answered = self
+            .pending
+            .get(&reg.aor)
+            .is_some_and(|p| p.set_id == set_id);
         let params = self.gm.params(set_id);
         let port_us = params
             .iter()

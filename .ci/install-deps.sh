@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what the tests need besides Rust: tshark (independent ESP decryption/ICV checks in
+# harness/tests/esp_decrypt.rs) and scapy (tools/gen_esp_vectors.py, independent ESP vectors).
+# Idempotent: does nothing for a tool already installed; apt-get update runs at most once.
+set -euo pipefail
+
+SCAPY_VERSION=2.6.1
+SUDO=""
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
+
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    apt_updated=1
+  fi
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+if ! command -v tshark >/dev/null; then
+  # Do not ask whether non-root users may capture (the only interactive question).
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+  apt_install tshark
+fi
+
+if ! python3 -c "import scapy, sys; sys.exit(scapy.__version__ != '$SCAPY_VERSION')" 2>/dev/null; then
+  python3 -m pip install -q "scapy==$SCAPY_VERSION" cryptography
+fi

@@ -1,0 +1,118 @@
+//! `imsec run`: today the registration cycle against the built-in reference P-CSCF (or one of
+//! its flawed variants) over loopback; the test-case engine replaces this with the catalogue.
+
+use super::{print_json, UsageError, EXIT_FAIL, EXIT_OK};
+use crate::lab::{scenario, Lab, LabOptions};
+use crate::mech::secagree::ipsec::IpsecMode;
+use crate::roles::pcscf::{Flaw, Flaws};
+use clap::{Args, ValueEnum};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    /// UDP-encapsulated tunnel mode over ordinary UDP sockets (no privileges).
+    UdpEncTun,
+    /// Transport mode over raw IP sockets (root or CAP_NET_RAW).
+    Trans,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// System under test: `builtin` (the reference P-CSCF) or `builtin:<flaw>`.
+    #[arg(long, default_value = "builtin")]
+    pub sut: String,
+    /// ESP mode between UE and P-CSCF.
+    #[arg(long, value_enum, default_value = "udp-enc-tun")]
+    pub mode: ModeArg,
+    /// Timeout of every wait, in milliseconds.
+    #[arg(long, default_value_t = 3000)]
+    pub timeout_ms: u64,
+    /// What the UE offers, as `alg/ealg` (repeatable; default: a typical UE's list).
+    #[arg(long = "offer", value_name = "ALG/EALG")]
+    pub offers: Vec<String>,
+    /// Print the steps as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses `builtin` / `builtin:<flaw>[,<flaw>…]`.
+pub fn parse_sut(s: &str) -> Result<Flaws, UsageError> {
+    let rest = s.strip_prefix("builtin").ok_or_else(|| {
+        UsageError(format!(
+            "--sut: '{s}' is not builtin[:flaw]; SUT profiles come with the test-case engine"
+        ))
+    })?;
+    let mut flaws = Flaws::new();
+    if let Some(list) = rest.strip_prefix(':') {
+        for f in list.split(',') {
+            flaws.insert(
+                f.parse::<Flaw>()
+                    .map_err(|e| UsageError(format!("--sut: {e}")))?,
+            );
+        }
+    } else if !rest.is_empty() {
+        return Err(UsageError(format!("--sut: '{s}' is not builtin[:flaw]")));
+    }
+    Ok(flaws)
+}
+
+pub fn run(a: RunArgs) -> Result<u8, UsageError> {
+    let flaws = parse_sut(&a.sut)?;
+    let mut offers = Vec::new();
+    for o in &a.offers {
+        let (x, y) = o
+            .split_once('/')
+            .ok_or_else(|| UsageError(format!("--offer: '{o}' is not alg/ealg")))?;
+        let alg = x.parse().map_err(|e| UsageError(format!("--offer: {e}")))?;
+        let ealg = y.parse().map_err(|e| UsageError(format!("--offer: {e}")))?;
+        crate::mech::algorithms::check_pair(alg, ealg)
+            .map_err(|e| UsageError(format!("--offer {o}: {e}")))?;
+        offers.push((alg, ealg));
+    }
+    let defaults = LabOptions::default();
+    let opts = LabOptions {
+        offers: if offers.is_empty() {
+            defaults.offers.clone()
+        } else {
+            offers
+        },
+        mode: match a.mode {
+            ModeArg::UdpEncTun => IpsecMode::UdpEncTunnel,
+            ModeArg::Trans => IpsecMode::Transport,
+        },
+        flaws,
+        step_timeout: Duration::from_millis(a.timeout_ms),
+        ..LabOptions::default()
+    };
+    let mut lab = Lab::builtin(opts).map_err(|e| UsageError(e.to_string()))?;
+    let steps = scenario::registration_cycle(&mut lab);
+    lab.stop();
+    let failed = steps.iter().filter(|s| !s.ok).count();
+    let expected = 5;
+    let missing = expected - steps.len().min(expected);
+    if a.json {
+        print_json(&serde_json::json!({ "sut": a.sut, "steps": steps }))?;
+    } else {
+        for s in &steps {
+            println!(
+                "{} {}: {}",
+                if s.ok { "ok  " } else { "FAIL" },
+                s.name,
+                s.detail
+            );
+        }
+        if missing > 0 {
+            println!("({missing} later steps not run after the failure)");
+        }
+        println!(
+            "{} passed, {} failed",
+            steps.len() - failed,
+            failed + missing
+        );
+    }
+    Ok(if failed == 0 && missing == 0 {
+        EXIT_OK
+    } else {
+        EXIT_FAIL
+    })
+}

@@ -1,0 +1,210 @@
+//! A lab: the harness roles (UE, S-CSCF) around a P-CSCF under test, over real sockets.
+//! With the built-in SUT, the reference P-CSCF runs in this process on loopback, reached
+//! exactly as an external one would be (nothing in a check may depend on it being built in).
+//!
+//! Addresses: every lab takes its own 127.A.B.0/24 corner of loopback (A from the process id,
+//! B from a counter), so labs run in parallel without port clashes: P-CSCF .2, S-CSCF .3,
+//! UE .4. Linux routes all of 127.0.0.0/8 to `lo` with no set-up.
+
+pub mod scenario;
+
+use crate::mech::algorithms::{EncAlg, IntegAlg};
+use crate::mech::digest::AkaAlgorithm;
+use crate::mech::secagree::ipsec::IpsecMode;
+use crate::mech::sip::SipMessage;
+use crate::net::node::{spawn, Running};
+use crate::net::sockets::SocketSet;
+use crate::net::{NetError, Wire};
+use crate::roles::gm::Delivered;
+use crate::roles::os_rand;
+use crate::roles::pcscf::{Flaws, Pcscf, PcscfConfig};
+use crate::roles::scscf::{Scscf, ScscfConfig};
+use crate::roles::subscriber::{Subscriber, SubscriberStore};
+use crate::roles::ue::{Ue, UeConfig};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+/// The default subscriber: TS 35.208 test set 1 credentials (public test data, not a secret).
+pub const DEFAULT_K: [u8; 16] = [
+    0x46, 0x5b, 0x5c, 0xe8, 0xb1, 0x99, 0xb4, 0x9f, 0xaa, 0x5f, 0x0a, 0x2e, 0xe2, 0x38, 0xa6, 0xbc,
+];
+/// OPc of TS 35.208 test set 1.
+pub const DEFAULT_OPC: [u8; 16] = [
+    0xcd, 0x63, 0xcb, 0x71, 0x95, 0x4a, 0x9f, 0x4e, 0x48, 0xa5, 0x99, 0x4e, 0x37, 0xa0, 0x2b, 0xaf,
+];
+
+/// What a lab is built with.
+#[derive(Debug, Clone)]
+pub struct LabOptions {
+    pub mode: IpsecMode,
+    /// What the UE offers.
+    pub offers: Vec<(IntegAlg, EncAlg)>,
+    /// Flaws of the built-in P-CSCF.
+    pub flaws: Flaws,
+    /// Timeout of every wait.
+    pub step_timeout: Duration,
+}
+
+impl Default for LabOptions {
+    fn default() -> Self {
+        LabOptions {
+            mode: IpsecMode::UdpEncTunnel,
+            offers: vec![
+                (IntegAlg::HmacSha1_96, EncAlg::AesCbc),
+                (IntegAlg::Null, EncAlg::AesGcm),
+                (IntegAlg::HmacSha1_96, EncAlg::Null),
+            ],
+            flaws: Flaws::new(),
+            step_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Why a lab could not be set up (an environment error, never a verdict).
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error(transparent)]
+    Net(#[from] NetError),
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh 127.A.B.0 prefix for one lab.
+pub fn fresh_prefix() -> [u8; 3] {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let pid = std::process::id();
+    let a = 100 + ((pid / 250 + n / 250) % 100) as u8;
+    let b = 1 + ((pid + n) % 250) as u8;
+    [127, a, b]
+}
+
+/// UE, S-CSCF and the P-CSCF under test.
+pub struct Lab {
+    pub opts: LabOptions,
+    pub ue: Ue,
+    pub ue_net: SocketSet,
+    pub scscf: Running<Scscf>,
+    pub pcscf: Option<Running<Pcscf>>,
+    pub pcscf_cfg: PcscfConfig,
+    /// Units that reached the UE but were not what a step waited for.
+    pub unexpected: Vec<Wire>,
+}
+
+impl Lab {
+    /// The built-in reference P-CSCF (with `opts.flaws`) on loopback.
+    pub fn builtin(opts: LabOptions) -> Result<Lab, LabError> {
+        let [a, b, c] = fresh_prefix();
+        let at = |d: u8| IpAddr::V4(Ipv4Addr::new(a, b, c, d));
+        let (p, s, u) = (at(2), at(3), at(4));
+        let scscf_addr = SocketAddr::new(s, 5060);
+        let mut pc = PcscfConfig::on(p, scscf_addr);
+        pc.flaws = opts.flaws.clone();
+        let sub = Subscriber {
+            impi: "user@imsec.test".into(),
+            impus: vec!["sip:user@imsec.test".into()],
+            k: DEFAULT_K,
+            opc: DEFAULT_OPC,
+            amf: [0x80, 0x00],
+            sqn: 0x20,
+            algorithm: AkaAlgorithm::AkaV1Md5,
+        };
+        let scscf = Scscf::new(
+            ScscfConfig::default(),
+            SubscriberStore::new(vec![sub]),
+            os_rand(),
+        );
+        let scscf = spawn(scscf, &[scscf_addr], &[])?;
+        let pcscf = Pcscf::new(pc.clone(), os_rand(), os_rand());
+        let bindings = pcscf.udp_bindings();
+        let raw = if opts.mode == IpsecMode::Transport {
+            vec![p]
+        } else {
+            vec![]
+        };
+        let pcscf = spawn(pcscf, &bindings, &raw)?;
+        let ue = Ue::new(
+            UeConfig {
+                addr: u,
+                impi: "user@imsec.test".into(),
+                impu: "sip:user@imsec.test".into(),
+                realm: "imsec.test".into(),
+                k: DEFAULT_K,
+                opc: DEFAULT_OPC,
+                sqn_ms: 0x20,
+                pcscf: SocketAddr::new(p, pc.unprotected_port),
+                unprotected_port: 5060,
+                offers: opts.offers.clone(),
+                mode: opts.mode,
+                encap_port: pc.ue_encap_port,
+                pcscf_encap_port: pc.encap_port,
+                expires: 600,
+            },
+            os_rand(),
+            os_rand(),
+        );
+        let mut ue_net = SocketSet::new();
+        ue_net.bind_udp(SocketAddr::new(u, 5060))?;
+        ue_net.bind_udp(SocketAddr::new(u, ue.ports.port_uc))?;
+        match opts.mode {
+            IpsecMode::Transport => ue_net.bind_raw(u)?,
+            _ => ue_net.bind_udp(SocketAddr::new(u, pc.ue_encap_port))?,
+        }
+        Ok(Lab {
+            opts,
+            ue,
+            ue_net,
+            scscf,
+            pcscf: Some(pcscf),
+            pcscf_cfg: pc,
+            unexpected: Vec::new(),
+        })
+    }
+
+    /// Sends from the UE.
+    pub fn send(&mut self, w: &Wire) -> Result<(), NetError> {
+        self.ue_net.send(w)
+    }
+
+    /// Waits for the next SIP message to the UE (plain, or ESP that passes the UE's checks).
+    pub fn recv_sip(&mut self) -> Option<(SipMessage, Option<Delivered>)> {
+        let timeout = self.opts.step_timeout;
+        let ue = &mut self.ue;
+        let mut stray = Vec::new();
+        let got = self.ue_net.recv_until(
+            timeout,
+            |w| match w {
+                Wire::Udp { local, payload, .. }
+                    if local.port() != ue.cfg.encap_port || ue.cfg.mode == IpsecMode::Transport =>
+                {
+                    SipMessage::parse(payload).ok().map(|m| (m, None))
+                }
+                _ => {
+                    let d = ue.open(w).ok()?;
+                    if d.dummy {
+                        return None;
+                    }
+                    SipMessage::parse(&d.payload).ok().map(|m| (m, Some(d)))
+                }
+            },
+            |w| stray.push(w),
+        );
+        self.unexpected.extend(stray);
+        got
+    }
+
+    /// Stops every node.
+    pub fn stop(&mut self) {
+        if let Some(p) = &mut self.pcscf {
+            p.stop();
+        }
+        self.scscf.stop();
+        self.ue_net.shutdown();
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

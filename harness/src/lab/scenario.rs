@@ -1,0 +1,200 @@
+//! The registration scenario of a minimal `imsec run`: UE → P-CSCF → S-CSCF, registration with
+//! IMS AKA and sec-agree, a request over the SAs, re-registration with new SAs, and
+//! de-registration. Each step is verified from the harness's own view (what the UE received
+//! and what the S-CSCF recorded), never from the P-CSCF's internals.
+
+use super::Lab;
+use crate::roles::gm::SealOpts;
+use crate::roles::ue::RegisterOpts;
+
+/// One verified step.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Step {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+fn step(name: &str, r: Result<String, String>) -> Step {
+    match r {
+        Ok(d) => Step {
+            name: name.into(),
+            ok: true,
+            detail: d,
+        },
+        Err(d) => Step {
+            name: name.into(),
+            ok: false,
+            detail: d,
+        },
+    }
+}
+
+/// TS 33.203 §7.1: responses to the UE's requests travel on SA #2 (port_ps → port_uc).
+fn expect_sa2(d: &crate::roles::gm::Delivered) -> Result<(), String> {
+    if d.sa_index == 2 {
+        Ok(())
+    } else {
+        Err(format!(
+            "response arrived on SA #{} ({} -> {}), not on SA #2 (port_ps -> port_uc)",
+            d.sa_index, d.src, d.dst
+        ))
+    }
+}
+
+/// Registers (initial REGISTER, 401, protected REGISTER, 200); used by every scenario.
+pub fn register(lab: &mut Lab, out: &mut Vec<Step>) -> bool {
+    let (_, w) = lab.ue.initial_register();
+    let r = lab
+        .send(&w)
+        .map_err(|e| e.to_string())
+        .and_then(|_| lab.recv_sip().ok_or_else(|| "no answer (timeout)".into()))
+        .and_then(|(m, _)| {
+            if m.status() != Some(401) {
+                return Err(format!("expected 401, got '{}'", m.start));
+            }
+            let www = m
+                .header("WWW-Authenticate")
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            if www.contains("ck=") || www.contains("ik=") {
+                return Err("401 at the UE still carries ck/ik".into());
+            }
+            if m.header("Security-Server").is_none() {
+                return Err("401 without Security-Server".into());
+            }
+            let c = lab.ue.on_challenge(&m).map_err(|e| e.to_string())?;
+            Ok(format!(
+                "401 with Security-Server: {}/{} {} spi-c={} spi-s={}",
+                c.chosen.alg,
+                c.chosen.ealg,
+                c.chosen.mode.token(),
+                c.chosen.spi_c,
+                c.chosen.spi_s
+            ))
+        });
+    let ok = r.is_ok();
+    out.push(step("initial REGISTER challenged with IMS AKA", r));
+    if !ok {
+        return false;
+    }
+    let r = lab
+        .ue
+        .protected_register(&RegisterOpts::default())
+        .map_err(|e| e.to_string())
+        .and_then(|(_, w)| lab.send(&w).map_err(|e| e.to_string()))
+        .and_then(|_| lab.recv_sip().ok_or_else(|| "no answer (timeout)".into()))
+        .and_then(|(m, d)| {
+            if m.status() != Some(200) {
+                return Err(format!("expected 200, got '{}'", m.start));
+            }
+            let d = d.ok_or("200 arrived without ESP")?;
+            expect_sa2(&d)?;
+            let rec = lab
+                .scscf
+                .node
+                .lock()
+                .map_err(|_| "S-CSCF state poisoned".to_string())?
+                .received
+                .last()
+                .cloned()
+                .ok_or("S-CSCF saw nothing")?;
+            if rec.integrity_protected.as_deref() != Some("yes") {
+                return Err(format!(
+                    "protected REGISTER reached the core with integrity-protected={:?}",
+                    rec.integrity_protected
+                ));
+            }
+            if !rec.sec_agree_headers.is_empty() {
+                return Err(format!("core received {:?}", rec.sec_agree_headers));
+            }
+            lab.ue.registered(true);
+            Ok(format!("200 over SA #{} (SPI {})", d.sa_index, d.spi))
+        });
+    let ok = r.is_ok();
+    out.push(step("protected REGISTER accepted over the SAs", r));
+    ok
+}
+
+/// The whole minimal scenario; returns every step (stops at the first failure).
+pub fn registration_cycle(lab: &mut Lab) -> Vec<Step> {
+    let mut out = Vec::new();
+    if !register(lab, &mut out) {
+        return out;
+    }
+    let r = lab
+        .ue
+        .request("OPTIONS", SealOpts::default())
+        .map_err(|e| e.to_string())
+        .and_then(|(_, w)| lab.send(&w).map_err(|e| e.to_string()))
+        .and_then(|_| lab.recv_sip().ok_or_else(|| "no answer (timeout)".into()))
+        .and_then(|(m, d)| match (m.status(), d) {
+            (Some(200), Some(d)) => {
+                expect_sa2(&d)?;
+                Ok(format!("200 over SA #{}", d.sa_index))
+            }
+            (s, d) => Err(format!("got {s:?}, protected: {}", d.is_some())),
+        });
+    let ok = r.is_ok();
+    out.push(step("request over the SAs reaches the core", r));
+    if !ok {
+        return out;
+    }
+    let first = lab.ue.registered_set;
+    let r = lab
+        .ue
+        .reregister(600)
+        .map_err(|e| e.to_string())
+        .and_then(|(_, w)| lab.send(&w).map_err(|e| e.to_string()))
+        .and_then(|_| lab.recv_sip().ok_or_else(|| "no 401 (timeout)".into()))
+        .and_then(|(m, _)| lab.ue.on_challenge(&m).map_err(|e| e.to_string()))
+        .and_then(|_| {
+            lab.ue
+                .protected_register(&RegisterOpts::default())
+                .map_err(|e| e.to_string())
+        })
+        .and_then(|(_, w)| lab.send(&w).map_err(|e| e.to_string()))
+        .and_then(|_| lab.recv_sip().ok_or_else(|| "no 200 (timeout)".into()))
+        .and_then(|(m, d)| {
+            if m.status() != Some(200) || d.is_none() {
+                return Err(format!("expected protected 200, got '{}'", m.start));
+            }
+            lab.ue.registered(true);
+            if lab.ue.registered_set == first {
+                return Err("re-registration kept the same SAs".into());
+            }
+            Ok("new SA set in use; old one retired by the UE".into())
+        });
+    let ok = r.is_ok();
+    out.push(step("re-registration sets up new SAs", r));
+    if !ok {
+        return out;
+    }
+    let r = lab
+        .ue
+        .reregister(0)
+        .map_err(|e| e.to_string())
+        .and_then(|(_, w)| lab.send(&w).map_err(|e| e.to_string()))
+        .and_then(|_| lab.recv_sip().ok_or_else(|| "no answer (timeout)".into()))
+        .and_then(|(m, d)| {
+            if m.status() != Some(200) {
+                return Err(format!("expected 200, got '{}'", m.start));
+            }
+            if d.is_none() {
+                return Err("final 200 of the de-registration sent without protection".into());
+            }
+            let registered = lab
+                .scscf
+                .node
+                .lock()
+                .map(|s| s.is_registered("user@imsec.test"))
+                .unwrap_or(true);
+            if registered {
+                return Err("S-CSCF still has the registration".into());
+            }
+            lab.ue.deregistered();
+            Ok("200 over the SAs; the core dropped the registration".into())
+        });
+    out.push(step("de-registration", r));
+    out
+}

@@ -1,0 +1,120 @@
+//! Runs a sans-I/O role on a [`SocketSet`] in a thread of its own, until stopped. The role sits
+//! behind a mutex so the harness (checks, logs) can look at its state while it runs.
+
+use super::sockets::SocketSet;
+use super::{NetError, Wire};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// A role that turns what it receives into what it sends.
+pub trait Node: Send + 'static {
+    fn handle(&mut self, w: Wire, now: u64) -> Vec<Wire>;
+}
+
+impl Node for crate::roles::pcscf::Pcscf {
+    fn handle(&mut self, w: Wire, now: u64) -> Vec<Wire> {
+        crate::roles::pcscf::Pcscf::handle(self, w, now)
+    }
+}
+
+/// The S-CSCF answers every request it gets on its socket.
+impl Node for crate::roles::scscf::Scscf {
+    fn handle(&mut self, w: Wire, _now: u64) -> Vec<Wire> {
+        let Wire::Udp {
+            local,
+            peer,
+            payload,
+        } = w
+        else {
+            return Vec::new();
+        };
+        match crate::mech::sip::SipMessage::parse(&payload) {
+            Ok(req) if req.status().is_none() => {
+                let r = crate::roles::scscf::Scscf::handle(self, &req);
+                vec![Wire::Udp {
+                    local,
+                    peer,
+                    payload: r.to_bytes(),
+                }]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A running node.
+pub struct Running<N: Node> {
+    pub node: Arc<Mutex<N>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    /// Send errors (the node goes on; they are reported at the end).
+    pub errors: Arc<Mutex<Vec<String>>>,
+}
+
+/// Seconds since the Unix epoch (the roles' clock).
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Binds `udp` (and raw ESP sockets on `raw`) and runs `node` until [`Running::stop`].
+pub fn spawn<N: Node>(node: N, udp: &[SocketAddr], raw: &[IpAddr]) -> Result<Running<N>, NetError> {
+    let mut set = SocketSet::new();
+    for a in udp {
+        set.bind_udp(*a)?;
+    }
+    for a in raw {
+        set.bind_raw(*a)?;
+    }
+    let node = Arc::new(Mutex::new(node));
+    let stop = Arc::new(AtomicBool::new(false));
+    let errors = Arc::new(Mutex::new(Vec::new()));
+    let (n, s, e) = (node.clone(), stop.clone(), errors.clone());
+    let thread = std::thread::spawn(move || {
+        let mut set = set;
+        while !s.load(Ordering::Relaxed) {
+            let Some(w) = set.recv(Duration::from_millis(50)) else {
+                continue;
+            };
+            let out = match n.lock() {
+                Ok(mut g) => g.handle(w, now_secs()),
+                Err(_) => return,
+            };
+            for o in out {
+                if let Err(err) = set.send(&o) {
+                    if let Ok(mut v) = e.lock() {
+                        v.push(err.to_string());
+                    }
+                }
+            }
+        }
+        set.shutdown();
+    });
+    Ok(Running {
+        node,
+        stop,
+        thread: Some(thread),
+        errors,
+    })
+}
+
+impl<N: Node> Running<N> {
+    /// Stops the node and waits for its thread.
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl<N: Node> Drop for Running<N> {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
