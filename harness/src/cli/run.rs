@@ -69,10 +69,9 @@ pub fn run(a: RunArgs) -> Result<u8, UsageError> {
             .map_err(|e| UsageError(format!("--offer {o}: {e}")))?;
         offers.push((alg, ealg));
     }
-    let defaults = LabOptions::default();
     let opts = LabOptions {
         offers: if offers.is_empty() {
-            defaults.offers.clone()
+            LabOptions::default().offers
         } else {
             offers
         },
@@ -82,7 +81,6 @@ pub fn run(a: RunArgs) -> Result<u8, UsageError> {
         },
         flaws,
         step_timeout: Duration::from_millis(a.timeout_ms),
-        ..LabOptions::default()
     };
     let mut lab = Lab::builtin(opts).map_err(|e| UsageError(e.to_string()))?;
     let steps = scenario::registration_cycle(&mut lab);
