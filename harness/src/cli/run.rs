@@ -2,10 +2,11 @@
 //! its flawed variants) over loopback; the test-case engine replaces this with the catalogue.
 
 use super::{print_json, UsageError, EXIT_FAIL, EXIT_OK};
-use crate::lab::{scenario, Lab, LabOptions};
+use crate::lab::{scenario, ExternalSut, Lab, LabOptions};
 use crate::mech::secagree::ipsec::IpsecMode;
 use crate::roles::pcscf::{Flaw, Flaws};
 use clap::{Args, ValueEnum};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -14,6 +15,12 @@ pub enum ModeArg {
     UdpEncTun,
     /// Transport mode over raw IP sockets (root or CAP_NET_RAW).
     Trans,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PhaseArg {
+    Full,
+    Unprotected,
 }
 
 #[derive(Args, Debug)]
@@ -30,6 +37,25 @@ pub struct RunArgs {
     /// What the UE offers, as `alg/ealg` (repeatable; default: a typical UE's list).
     #[arg(long = "offer", value_name = "ALG/EALG")]
     pub offers: Vec<String>,
+    /// An external P-CSCF's unprotected address (instead of the built-in one).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub pcscf: Option<std::net::SocketAddr>,
+    /// Where the harness S-CSCF listens (the external P-CSCF's next hop).
+    #[arg(long, value_name = "ADDR:PORT", requires = "pcscf")]
+    pub scscf_listen: Option<std::net::SocketAddr>,
+    /// The harness UE's address (with --pcscf).
+    #[arg(long, value_name = "ADDR", requires = "pcscf")]
+    pub ue_addr: Option<std::net::IpAddr>,
+    /// The external P-CSCF's UDP encapsulation port.
+    #[arg(long, default_value_t = 4500)]
+    pub pcscf_encap_port: u16,
+    /// Home realm of the test subscriber (with --pcscf).
+    #[arg(long, default_value = "imsec.test")]
+    pub realm: String,
+    /// `full`: the whole registration cycle; `unprotected`: stop after the 401 (for a
+    /// P-CSCF whose protected phase cannot run here).
+    #[arg(long, value_enum, default_value = "full")]
+    pub phase: PhaseArg,
     /// Print the steps as JSON.
     #[arg(long)]
     pub json: bool,
@@ -82,11 +108,36 @@ pub fn run(a: RunArgs) -> Result<u8, UsageError> {
         flaws,
         step_timeout: Duration::from_millis(a.timeout_ms),
     };
-    let mut lab = Lab::builtin(opts).map_err(|e| UsageError(e.to_string()))?;
-    let steps = scenario::registration_cycle(&mut lab);
+    let mut lab = match a.pcscf {
+        None => Lab::builtin(opts),
+        Some(pcscf) => {
+            let ue = a.ue_addr.unwrap_or(IpAddr::from([127, 0, 0, 4]));
+            let scscf = a
+                .scscf_listen
+                .unwrap_or(SocketAddr::new(IpAddr::from([127, 0, 0, 3]), 5060));
+            Lab::external(
+                opts,
+                ExternalSut {
+                    pcscf,
+                    pcscf_encap_port: a.pcscf_encap_port,
+                    scscf,
+                    ue,
+                    realm: a.realm.clone(),
+                },
+            )
+        }
+    }
+    .map_err(|e| UsageError(e.to_string()))?;
+    let (steps, expected) = match a.phase {
+        PhaseArg::Full => (scenario::registration_cycle(&mut lab), 5),
+        PhaseArg::Unprotected => {
+            let s = scenario::unprotected_phase(&mut lab);
+            let n = s.len();
+            (s, n)
+        }
+    };
     lab.stop();
     let failed = steps.iter().filter(|s| !s.ok).count();
-    let expected = 5;
     let missing = expected - steps.len().min(expected);
     if a.json {
         print_json(&serde_json::json!({ "sut": a.sut, "steps": steps }))?;

@@ -53,6 +53,9 @@ pub struct ServeConfig {
     /// Port of the embedded S-CSCF (on `addr`).
     #[serde(default = "p6061")]
     pub scscf_port: u16,
+    /// Forward to this S-CSCF instead of running the embedded one (e.g. imsec's harness).
+    #[serde(default)]
+    pub scscf: Option<SocketAddr>,
     #[serde(default = "default_realm")]
     pub realm: String,
     /// `trans` and/or `UDP-enc-tun`.
@@ -162,7 +165,7 @@ fn subscriber(s: &SubscriberConfig) -> Result<Subscriber, String> {
 
 /// Turns a config into the P-CSCF and S-CSCF configurations.
 pub fn build(c: &ServeConfig) -> Result<(PcscfConfig, SubscriberStore, SocketAddr), String> {
-    let scscf_addr = SocketAddr::new(c.addr, c.scscf_port);
+    let scscf_addr = c.scscf.unwrap_or(SocketAddr::new(c.addr, c.scscf_port));
     let mut p = PcscfConfig::on(c.addr, scscf_addr);
     p.unprotected_port = c.unprotected_port;
     p.port_pc = c.port_pc;
@@ -228,7 +231,10 @@ pub fn run(cmd: ServeCmd) -> Result<u8, UsageError> {
         store,
         os_rand(),
     );
-    let mut scscf = spawn(scscf, &[scscf_addr], &[]).map_err(|e| UsageError(e.to_string()))?;
+    let mut scscf = match cfg.scscf {
+        Some(_) => None,
+        None => Some(spawn(scscf, &[scscf_addr], &[]).map_err(|e| UsageError(e.to_string()))?),
+    };
     let pcscf = Pcscf::new(pcfg.clone(), os_rand(), os_rand());
     let raw = if pcfg.modes.contains(&IpsecMode::Transport) {
         vec![pcfg.addr]
@@ -258,6 +264,8 @@ pub fn run(cmd: ServeCmd) -> Result<u8, UsageError> {
         }
     }
     pcscf.stop();
-    scscf.stop();
+    if let Some(s) = &mut scscf {
+        s.stop();
+    }
     Ok(super::EXIT_OK)
 }

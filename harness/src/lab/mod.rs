@@ -21,6 +21,7 @@ use crate::roles::pcscf::{Flaws, Pcscf, PcscfConfig};
 use crate::roles::scscf::{Scscf, ScscfConfig};
 use crate::roles::subscriber::{Subscriber, SubscriberStore};
 use crate::roles::ue::{Ue, UeConfig};
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -91,7 +92,96 @@ pub struct Lab {
     pub unexpected: Vec<Wire>,
 }
 
+/// Where an external P-CSCF is and where the harness listens for what it forwards.
+#[derive(Debug, Clone)]
+pub struct ExternalSut {
+    /// The P-CSCF's unprotected SIP address (initial REGISTER).
+    pub pcscf: SocketAddr,
+    /// The P-CSCF's UDP encapsulation port (UDP-enc-tun).
+    pub pcscf_encap_port: u16,
+    /// The harness S-CSCF's listening address (the P-CSCF's next hop).
+    pub scscf: SocketAddr,
+    /// The harness UE's address.
+    pub ue: IpAddr,
+    /// Realm and home domain the P-CSCF forwards to.
+    pub realm: String,
+}
+
+fn subscriber_for(realm: &str) -> Subscriber {
+    Subscriber {
+        impi: format!("user@{realm}"),
+        impus: vec![format!("sip:user@{realm}")],
+        k: DEFAULT_K,
+        opc: DEFAULT_OPC,
+        amf: [0x80, 0x00],
+        sqn: 0x20,
+        algorithm: AkaAlgorithm::AkaV1Md5,
+    }
+}
+
+fn ue_for(
+    realm: &str,
+    addr: IpAddr,
+    pcscf: SocketAddr,
+    opts: &LabOptions,
+    encap: (u16, u16),
+) -> Ue {
+    Ue::new(
+        UeConfig {
+            addr,
+            impi: format!("user@{realm}"),
+            impu: format!("sip:user@{realm}"),
+            realm: realm.to_string(),
+            k: DEFAULT_K,
+            opc: DEFAULT_OPC,
+            sqn_ms: 0x20,
+            pcscf,
+            unprotected_port: 5060,
+            offers: opts.offers.clone(),
+            mode: opts.mode,
+            encap_port: encap.0,
+            pcscf_encap_port: encap.1,
+            expires: 600,
+        },
+        os_rand(),
+        os_rand(),
+    )
+}
+
 impl Lab {
+    /// The harness around a P-CSCF that runs elsewhere (a real one, or `imsec serve pcscf`).
+    pub fn external(opts: LabOptions, sut: ExternalSut) -> Result<Lab, LabError> {
+        let scscf = Scscf::new(
+            ScscfConfig {
+                realm: sut.realm.clone(),
+                ..ScscfConfig::default()
+            },
+            SubscriberStore::new(vec![subscriber_for(&sut.realm)]),
+            os_rand(),
+        );
+        let scscf = spawn(scscf, &[sut.scscf], &[])?;
+        let encap = (crate::mech::esp::encap::NAT_T_PORT, sut.pcscf_encap_port);
+        let ue = ue_for(&sut.realm, sut.ue, sut.pcscf, &opts, encap);
+        let mut ue_net = SocketSet::new();
+        ue_net.bind_udp(SocketAddr::new(sut.ue, 5060))?;
+        match opts.mode {
+            IpsecMode::Transport => ue_net.bind_raw(sut.ue)?,
+            _ => ue_net.bind_udp(SocketAddr::new(sut.ue, encap.0))?,
+        }
+        let mut pcscf_cfg = PcscfConfig::on(sut.pcscf.ip(), sut.scscf);
+        pcscf_cfg.unprotected_port = sut.pcscf.port();
+        pcscf_cfg.encap_port = sut.pcscf_encap_port;
+        Ok(Lab {
+            opts,
+            ue,
+            ue_net,
+            scscf,
+            pcscf: None,
+            pcscf_cfg,
+            unexpected: Vec::new(),
+        })
+    }
+
     /// The built-in reference P-CSCF (with `opts.flaws`) on loopback.
     pub fn builtin(opts: LabOptions) -> Result<Lab, LabError> {
         let [a, b, c] = fresh_prefix();
@@ -100,15 +190,7 @@ impl Lab {
         let scscf_addr = SocketAddr::new(s, 5060);
         let mut pc = PcscfConfig::on(p, scscf_addr);
         pc.flaws = opts.flaws.clone();
-        let sub = Subscriber {
-            impi: "user@imsec.test".into(),
-            impus: vec!["sip:user@imsec.test".into()],
-            k: DEFAULT_K,
-            opc: DEFAULT_OPC,
-            amf: [0x80, 0x00],
-            sqn: 0x20,
-            algorithm: AkaAlgorithm::AkaV1Md5,
-        };
+        let sub = subscriber_for("imsec.test");
         let scscf = Scscf::new(
             ScscfConfig::default(),
             SubscriberStore::new(vec![sub]),
@@ -123,25 +205,12 @@ impl Lab {
             vec![]
         };
         let pcscf = spawn(pcscf, &bindings, &raw)?;
-        let ue = Ue::new(
-            UeConfig {
-                addr: u,
-                impi: "user@imsec.test".into(),
-                impu: "sip:user@imsec.test".into(),
-                realm: "imsec.test".into(),
-                k: DEFAULT_K,
-                opc: DEFAULT_OPC,
-                sqn_ms: 0x20,
-                pcscf: SocketAddr::new(p, pc.unprotected_port),
-                unprotected_port: 5060,
-                offers: opts.offers.clone(),
-                mode: opts.mode,
-                encap_port: pc.ue_encap_port,
-                pcscf_encap_port: pc.encap_port,
-                expires: 600,
-            },
-            os_rand(),
-            os_rand(),
+        let ue = ue_for(
+            "imsec.test",
+            u,
+            SocketAddr::new(p, pc.unprotected_port),
+            &opts,
+            (pc.ue_encap_port, pc.encap_port),
         );
         let mut ue_net = SocketSet::new();
         ue_net.bind_udp(SocketAddr::new(u, 5060))?;

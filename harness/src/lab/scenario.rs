@@ -198,3 +198,86 @@ pub fn registration_cycle(lab: &mut Lab) -> Vec<Step> {
     out.push(step("de-registration", r));
     out
 }
+
+/// Only the unprotected phase: initial REGISTER → 401 with Security-Server. Reports what the
+/// UE saw (for a P-CSCF whose protected phase cannot run here, e.g. without kernel ESP).
+pub fn unprotected_phase(lab: &mut Lab) -> Vec<Step> {
+    let mut out = Vec::new();
+    let (_, w) = lab.ue.initial_register();
+    let got = lab
+        .send(&w)
+        .map_err(|e| e.to_string())
+        .and_then(|_| lab.recv_sip().ok_or_else(|| "no answer (timeout)".into()));
+    let m = match got {
+        Ok((m, _)) => m,
+        Err(e) => {
+            out.push(step("initial REGISTER answered", Err(e)));
+            return out;
+        }
+    };
+    out.push(step(
+        "initial REGISTER answered with 401",
+        if m.status() == Some(401) {
+            Ok(m.start.to_string())
+        } else {
+            Err(format!("got '{}'", m.start))
+        },
+    ));
+    let www = m.header("WWW-Authenticate").unwrap_or("").to_string();
+    let leak = www.to_ascii_lowercase().contains("ck=") || www.to_ascii_lowercase().contains("ik=");
+    out.push(step(
+        "ck/ik removed from the 401 (TS 33.203 §7.2)",
+        if leak {
+            Err(format!("WWW-Authenticate: {www}"))
+        } else {
+            Ok(format!("WWW-Authenticate: {www}"))
+        },
+    ));
+    let servers: Vec<String> = m
+        .headers_named("Security-Server")
+        .map(str::to_string)
+        .collect();
+    out.push(step(
+        "Security-Server present",
+        if servers.is_empty() {
+            Err("no Security-Server".into())
+        } else {
+            Ok(servers.join(" | "))
+        },
+    ));
+    if let Ok(rec) = lab.scscf.node.lock() {
+        if let Some(r) = rec.received.first() {
+            out.push(step(
+                "REGISTER forwarded to the core without sec-agree headers",
+                if r.sec_agree_headers.is_empty() && !r.sec_agree_tags {
+                    Ok(format!("integrity-protected={:?}", r.integrity_protected))
+                } else {
+                    Err(format!(
+                        "headers {:?}, sec-agree tag left: {}",
+                        r.sec_agree_headers, r.sec_agree_tags
+                    ))
+                },
+            ));
+        }
+    }
+    if !servers.is_empty() {
+        let c = lab.ue.on_challenge(&m);
+        out.push(step(
+            "challenge usable by the UE (AUTN verifies, an offered pair was chosen)",
+            c.map(|c| {
+                format!(
+                    "{}/{} {} spi-c={} spi-s={} port-c={} port-s={}",
+                    c.chosen.alg,
+                    c.chosen.ealg,
+                    c.chosen.mode.token(),
+                    c.chosen.spi_c,
+                    c.chosen.spi_s,
+                    c.chosen.port_c,
+                    c.chosen.port_s
+                )
+            })
+            .map_err(|e| e.to_string()),
+        ));
+    }
+    out
+}
