@@ -439,3 +439,57 @@ impl Gm {
         })
     }
 }
+
+/// Fuzz body (fuzz/fuzz_targets/gm_open.rs): arbitrary bytes as an ESP-in-UDP datagram and as
+/// a raw IP packet, against a UE holding one SA set of every mode; nothing may panic.
+pub fn fuzz_open(data: &[u8]) {
+    use crate::mech::algorithms::{EncAlg, IntegAlg};
+    use crate::mech::esp::saset::{Endpoint, SaSetInput};
+    let ue = IpAddr::from([127, 0, 0, 4]);
+    let pc = IpAddr::from([127, 0, 0, 2]);
+    let mut gm = Gm::new(Side::Ue, GmPolicy::default(), Box::new(|b| b.fill(7)));
+    for (mode, alg, ealg) in [
+        (Mode::Transport, IntegAlg::HmacSha1_96, EncAlg::AesCbc),
+        (
+            Mode::UdpEncapTunnel {
+                ue_encap_port: 4500,
+                pcscf_encap_port: 4500,
+            },
+            IntegAlg::Null,
+            EncAlg::AesGcm,
+        ),
+    ] {
+        let input = SaSetInput {
+            ue: Endpoint {
+                addr: ue,
+                spi_c: 0x1000,
+                spi_s: 0x1001,
+                port_c: 5100,
+                port_s: 5101,
+            },
+            pcscf: Endpoint {
+                addr: pc,
+                spi_c: 0x2000,
+                spi_s: 0x2001,
+                port_c: 5062,
+                port_s: 5064,
+            },
+            alg,
+            ealg,
+            mode,
+            ck: [1; 16],
+            ik: [2; 16],
+        };
+        if let Ok(set) = SaSet::build(&input, &[]) {
+            let _ = gm.install(&set);
+        }
+    }
+    let _ = gm.open(&Wire::Udp {
+        local: SocketAddr::new(ue, 4500),
+        peer: SocketAddr::new(pc, 4500),
+        payload: data.to_vec(),
+    });
+    let _ = gm.open(&Wire::Ip {
+        packet: data.to_vec(),
+    });
+}

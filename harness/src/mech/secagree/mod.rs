@@ -15,3 +15,21 @@ pub mod qvalue;
 
 pub use header::{Deviation, Mechanism, Mode, Param, SecHeaderKind};
 pub use ipsec::{IpsecMode, IpsecOffer};
+
+/// Fuzz body (fuzz/fuzz_targets/secagree.rs): header value and line parsing in both modes,
+/// typed ipsec-3gpp reading, emit/re-parse, and comparison of the list with itself.
+pub fn fuzz_parsers(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = header::parse_line(text, Mode::Strict);
+    if let Ok(p) = header::parse_value(text, Mode::Lenient) {
+        let _ = ipsec::ipsec_offers(&p.mechanisms, Mode::Lenient);
+        let emitted = header::emit(&p.mechanisms);
+        if let Ok(q) = header::parse_value(&emitted, Mode::Lenient) {
+            debug_assert!(compare::compare_lists(&p.mechanisms, &q.mechanisms).is_ok());
+        }
+    }
+    let _ = qvalue::QValue::parse(text);
+    let _ = qvalue::QValue::parse_lenient(text);
+}

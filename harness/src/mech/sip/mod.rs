@@ -14,3 +14,19 @@ pub mod framing;
 pub mod message;
 
 pub use message::{Header, SipError, SipMessage, StartLine};
+
+/// Fuzz body (fuzz/fuzz_targets/sip.rs): parse as a datagram and as a stream in odd chunks;
+/// what parses must re-emit and parse to the same message.
+pub fn fuzz_parsers(data: &[u8]) {
+    if let Ok(m) = SipMessage::parse(data) {
+        let again = SipMessage::parse(&m.to_bytes());
+        debug_assert!(again.is_ok());
+        let _ = (m.cseq(), m.top_via_branch(), m.content_length(), m.method());
+    }
+    let mut f = framing::StreamFramer::new();
+    let cut = data.first().map_or(1, |b| usize::from(*b % 17) + 1);
+    for chunk in data.chunks(cut) {
+        f.push(chunk);
+        while let Ok(Some(_)) = f.next_message() {}
+    }
+}
