@@ -262,6 +262,46 @@ impl Lab {
         got
     }
 
+    /// A non-INVITE client transaction over UDP (RFC 3261 §17.1.2): sends `first`, then
+    /// retransmits with Timer E (T1 = 500 ms doubling up to T2 = 4 s) until a final response
+    /// or the step timeout (Timer F would be 64·T1; the step timeout bounds it here).
+    /// `again` re-sends the same SIP message: over ESP that is a new packet with a new
+    /// sequence number, as a real UE's IPsec layer would send it.
+    pub fn transact(
+        &mut self,
+        first: &Wire,
+        mut again: impl FnMut(&mut Ue) -> Option<Wire>,
+    ) -> Result<(SipMessage, Option<Delivered>), String> {
+        const T1: Duration = Duration::from_millis(500);
+        const T2: Duration = Duration::from_secs(4);
+        self.send(first).map_err(|e| e.to_string())?;
+        let deadline = std::time::Instant::now() + self.opts.step_timeout;
+        let mut interval = T1;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(format!(
+                    "no final response within {} ms (retransmitted every T1..T2)",
+                    self.opts.step_timeout.as_millis()
+                ));
+            }
+            let saved = self.opts.step_timeout;
+            self.opts.step_timeout = interval.min(left);
+            let got = self.recv_sip();
+            self.opts.step_timeout = saved;
+            match got {
+                Some((m, d)) if m.status().is_some_and(|c| c >= 200) => return Ok((m, d)),
+                Some(_) => {} // provisional: keep waiting (Timer E keeps running, RFC 3261 §17.1.2.2)
+                None => {
+                    if let Some(w) = again(&mut self.ue) {
+                        self.send(&w).map_err(|e| e.to_string())?;
+                    }
+                    interval = (interval * 2).min(T2);
+                }
+            }
+        }
+    }
+
     /// Stops every node.
     pub fn stop(&mut self) {
         if let Some(p) = &mut self.pcscf {

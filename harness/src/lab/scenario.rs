@@ -46,9 +46,7 @@ fn expect_sa2(d: &crate::roles::gm::Delivered) -> Result<(), String> {
 pub fn register(lab: &mut Lab, out: &mut Vec<Step>) -> bool {
     let (_, w) = lab.ue.initial_register();
     let r = lab
-        .send(&w)
-        .map_err(|e| e.to_string())
-        .and_then(|_| lab.recv_sip().ok_or_else(|| "no answer (timeout)".into()))
+        .transact(&w, |ue| ue.retransmit())
         .and_then(|(m, _)| {
             if m.status() != Some(401) {
                 return Err(format!("expected 401, got '{}'", m.start));
@@ -82,8 +80,7 @@ pub fn register(lab: &mut Lab, out: &mut Vec<Step>) -> bool {
         .ue
         .protected_register(&RegisterOpts::default())
         .map_err(|e| e.to_string())
-        .and_then(|(_, w)| lab.send(&w).map_err(|e| e.to_string()))
-        .and_then(|_| lab.recv_sip().ok_or_else(|| "no answer (timeout)".into()))
+        .and_then(|(_, w)| lab.transact(&w, |ue| ue.retransmit()))
         .and_then(|(m, d)| {
             if m.status() != Some(200) {
                 return Err(format!("expected 200, got '{}'", m.start));
@@ -126,8 +123,7 @@ pub fn registration_cycle(lab: &mut Lab) -> Vec<Step> {
         .ue
         .request("OPTIONS", SealOpts::default())
         .map_err(|e| e.to_string())
-        .and_then(|(_, w)| lab.send(&w).map_err(|e| e.to_string()))
-        .and_then(|_| lab.recv_sip().ok_or_else(|| "no answer (timeout)".into()))
+        .and_then(|(_, w)| lab.transact(&w, |ue| ue.retransmit()))
         .and_then(|(m, d)| match (m.status(), d) {
             (Some(200), Some(d)) => {
                 expect_sa2(&d)?;
@@ -145,16 +141,14 @@ pub fn registration_cycle(lab: &mut Lab) -> Vec<Step> {
         .ue
         .reregister(600)
         .map_err(|e| e.to_string())
-        .and_then(|(_, w)| lab.send(&w).map_err(|e| e.to_string()))
-        .and_then(|_| lab.recv_sip().ok_or_else(|| "no 401 (timeout)".into()))
+        .and_then(|(_, w)| lab.transact(&w, |ue| ue.retransmit()))
         .and_then(|(m, _)| lab.ue.on_challenge(&m).map_err(|e| e.to_string()))
         .and_then(|_| {
             lab.ue
                 .protected_register(&RegisterOpts::default())
                 .map_err(|e| e.to_string())
         })
-        .and_then(|(_, w)| lab.send(&w).map_err(|e| e.to_string()))
-        .and_then(|_| lab.recv_sip().ok_or_else(|| "no 200 (timeout)".into()))
+        .and_then(|(_, w)| lab.transact(&w, |ue| ue.retransmit()))
         .and_then(|(m, d)| {
             if m.status() != Some(200) || d.is_none() {
                 return Err(format!("expected protected 200, got '{}'", m.start));
@@ -174,8 +168,7 @@ pub fn registration_cycle(lab: &mut Lab) -> Vec<Step> {
         .ue
         .reregister(0)
         .map_err(|e| e.to_string())
-        .and_then(|(_, w)| lab.send(&w).map_err(|e| e.to_string()))
-        .and_then(|_| lab.recv_sip().ok_or_else(|| "no answer (timeout)".into()))
+        .and_then(|(_, w)| lab.transact(&w, |ue| ue.retransmit()))
         .and_then(|(m, d)| {
             if m.status() != Some(200) {
                 return Err(format!("expected 200, got '{}'", m.start));
@@ -204,10 +197,7 @@ pub fn registration_cycle(lab: &mut Lab) -> Vec<Step> {
 pub fn unprotected_phase(lab: &mut Lab) -> Vec<Step> {
     let mut out = Vec::new();
     let (_, w) = lab.ue.initial_register();
-    let got = lab
-        .send(&w)
-        .map_err(|e| e.to_string())
-        .and_then(|_| lab.recv_sip().ok_or_else(|| "no answer (timeout)".into()));
+    let got = lab.transact(&w, |ue| ue.retransmit());
     let m = match got {
         Ok((m, _)) => m,
         Err(e) => {

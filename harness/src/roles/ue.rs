@@ -68,6 +68,12 @@ pub enum UeError {
     Challenge(String),
     #[error("AKA: {0}")]
     Aka(String),
+    /// SQN not fresh: the UE must answer with AUTS (TS 33.102 §6.3.3, RFC 3310 §3.4).
+    #[error("AKA synchronisation failure (AUTS {})", hex::encode(auts))]
+    SyncFailure {
+        auts: [u8; 14],
+        challenge: params::AuthParams,
+    },
     #[error("Security-Server unusable: {0}")]
     Server(String),
     #[error("SA set-up failed: {0}")]
@@ -107,6 +113,8 @@ pub struct Ue {
     pub challenge: Option<Challenge>,
     /// SA set of the current registration (after 200).
     pub registered_set: Option<u64>,
+    /// The last request sent, to retransmit it (protected: set, sport, dport).
+    last: Option<(Option<(u64, u16, u16)>, SipMessage, Wire)>,
 }
 
 fn offer_mechanisms(cfg: &UeConfig, p: &UePorts) -> Vec<Mechanism> {
@@ -150,6 +158,7 @@ impl Ue {
             },
             challenge: None,
             registered_set: None,
+            last: None,
         };
         ue.ports = ue.fresh_ports();
         ue
@@ -256,6 +265,7 @@ impl Ue {
             peer: self.cfg.pcscf,
             payload: msg.to_bytes(),
         };
+        self.last = Some((None, msg.clone(), wire.clone()));
         (msg, wire)
     }
 
@@ -330,7 +340,12 @@ impl Ue {
         let ok = match ue_authenticate(&m, &nonce.rand, &Autn::from_bytes(&nonce.autn), &policy) {
             Ok(ok) => ok,
             Err(AkaFailure::MacFailure) => return Err(UeError::Aka("MAC failure".into())),
-            Err(e @ AkaFailure::SyncFailure { .. }) => return Err(UeError::Aka(e.to_string())),
+            Err(AkaFailure::SyncFailure { auts }) => {
+                return Err(UeError::SyncFailure {
+                    auts: auts.to_bytes(),
+                    challenge: ch,
+                })
+            }
         };
         self.cfg.sqn_ms = sqn_to_u64(&ok.sqn);
         let mut server = Vec::new();
@@ -394,6 +409,50 @@ impl Ue {
         };
         self.challenge = Some(c.clone());
         Ok(c)
+    }
+
+    /// After a synchronisation failure: an unprotected REGISTER carrying `auts`, its response
+    /// computed with an empty password (RFC 3310 §3.4), and the same Security-Client.
+    pub fn resync_register(
+        &mut self,
+        challenge: &params::AuthParams,
+        auts: &[u8; 14],
+    ) -> (SipMessage, Wire) {
+        let nonce = challenge.get("nonce").unwrap_or("").to_string();
+        let realm = challenge.get("realm").unwrap_or(&self.cfg.realm).to_string();
+        let uri = format!("sip:{}", self.cfg.realm);
+        let out = digest::response(
+            &digest::resync_password(),
+            &DigestInput {
+                username: &self.cfg.impi,
+                realm: &realm,
+                nonce: &nonce,
+                method: "REGISTER",
+                uri: &uri,
+                qop: Qop::None,
+            },
+        );
+        let expires = self.cfg.expires;
+        let msg = self
+            .base_register(expires)
+            .with(
+                "Authorization",
+                &format!(
+                    "Digest username=\"{}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{}\", algorithm=AKAv1-MD5, auts=\"{}\"",
+                    self.cfg.impi,
+                    out.response,
+                    digest::encode_auts(auts)
+                ),
+            )
+            .with("Security-Client", &emit(&self.client_sent))
+            .with_content_length();
+        let wire = Wire::Udp {
+            local: SocketAddr::new(self.cfg.addr, self.cfg.unprotected_port),
+            peer: self.cfg.pcscf,
+            payload: msg.to_bytes(),
+        };
+        self.last = Some((None, msg.clone(), wire.clone()));
+        (msg, wire)
     }
 
     /// The protected REGISTER answering the challenge, over the new set.
@@ -472,6 +531,7 @@ impl Ue {
                 peer: SocketAddr::new(self.cfg.pcscf.ip(), dport),
                 payload: msg.to_bytes(),
             };
+            self.last = Some((None, msg.clone(), wire.clone()));
             return Ok((msg, wire));
         }
         let wire = self.protect(
@@ -493,9 +553,27 @@ impl Ue {
         msg: &SipMessage,
         opts: SealOpts,
     ) -> Result<Wire, UeError> {
-        self.gm
+        let w = self
+            .gm
             .seal(set, sport, dport, &msg.to_bytes(), opts)
-            .map_err(|e| UeError::Protect(e.to_string()))
+            .map_err(|e| UeError::Protect(e.to_string()))?;
+        if msg.status().is_none() {
+            self.last = Some((Some((set, sport, dport)), msg.clone(), w.clone()));
+        }
+        Ok(w)
+    }
+
+    /// The last request again (RFC 3261 §17.1.2.2 retransmission): the same bytes when plain,
+    /// re-protected with the next sequence number when it went over ESP.
+    pub fn retransmit(&mut self) -> Option<Wire> {
+        let (prot, msg, wire) = self.last.clone()?;
+        match prot {
+            None => Some(wire),
+            Some((set, sport, dport)) => self
+                .gm
+                .seal(set, sport, dport, &msg.to_bytes(), SealOpts::default())
+                .ok(),
+        }
     }
 
     /// Runs the inbound checks on an ESP packet for the UE.

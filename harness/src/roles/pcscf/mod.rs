@@ -126,6 +126,11 @@ pub struct Pcscf {
     txns: HashMap<String, Txn>,
     pending: HashMap<String, Pending>,
     regs: HashMap<String, Registration>,
+    /// Final responses sent to the UE, by the UE's Via branch, to answer retransmissions
+    /// (RFC 3261 §17.2.2). Bounded: the oldest entries go first.
+    answered: std::collections::VecDeque<(String, Origin, Vec<u8>)>,
+    /// UE branches whose request is being forwarded (retransmissions are absorbed).
+    in_progress: std::collections::HashSet<String>,
     /// One line per transaction and per dropped packet.
     pub log: Vec<String>,
     now: u64,
@@ -148,6 +153,8 @@ impl Pcscf {
             txns: HashMap::new(),
             pending: HashMap::new(),
             regs: HashMap::new(),
+            answered: std::collections::VecDeque::new(),
+            in_progress: std::collections::HashSet::new(),
             log: Vec::new(),
             now: 0,
         }
@@ -286,6 +293,9 @@ impl Pcscf {
                 return Vec::new();
             }
         };
+        if let Some(out) = self.retransmission(&msg) {
+            return out;
+        }
         if msg.status().is_some() {
             return self.on_ue_response(msg);
         }
@@ -353,6 +363,32 @@ impl Pcscf {
         }
     }
 
+    /// RFC 3261 §17.2.2: a retransmitted request is absorbed while its transaction runs, and
+    /// answered with the same final response once it has one (re-protected on the same SA).
+    fn retransmission(&mut self, msg: &SipMessage) -> Option<Vec<Wire>> {
+        if msg.status().is_some() {
+            return None;
+        }
+        let b = msg.top_via_branch()?.to_string();
+        if self.in_progress.contains(&b) {
+            self.log.push(format!("retransmission of {b} absorbed"));
+            return Some(Vec::new());
+        }
+        let (_, origin, bytes) = self.answered.iter().find(|(x, _, _)| *x == b)?.clone();
+        self.log.push(format!("retransmission of {b}: final response sent again"));
+        Some(match origin {
+            Origin::Protected { set_id, ue } => {
+                self.seal_out(set_id, self.cfg.port_ps, ue.port(), &bytes)
+            }
+            Origin::Plain { local, peer } => vec![Wire::Udp {
+                local,
+                peer,
+                payload: bytes,
+            }],
+            Origin::Core { .. } => Vec::new(),
+        })
+    }
+
     /// Forwards a request from the UE to the S-CSCF with a Via of our own.
     fn forward_to_core(
         &mut self,
@@ -360,6 +396,9 @@ impl Pcscf {
         origin: Origin,
         register: Option<RegTxn>,
     ) -> Vec<Wire> {
+        if let Some(b) = msg.top_via_branch() {
+            self.in_progress.insert(b.to_string());
+        }
         let branch = self.branch();
         let via = format!(
             "SIP/2.0/UDP {};branch={}",
@@ -470,6 +509,16 @@ impl Pcscf {
 
     /// Sends a response back the way its request came.
     fn send_to_origin(&mut self, origin: &Origin, msg: SipMessage) -> Vec<Wire> {
+        if let (Some(b), Some(code)) = (msg.top_via_branch().map(str::to_string), msg.status()) {
+            self.in_progress.remove(&b);
+            if code >= 200 && !matches!(origin, Origin::Core { .. }) {
+                let bytes = msg.clone().with_content_length().to_bytes();
+                self.answered.push_back((b, origin.clone(), bytes));
+                while self.answered.len() > 256 {
+                    self.answered.pop_front();
+                }
+            }
+        }
         let bytes = msg.with_content_length().to_bytes();
         match origin {
             Origin::Plain { local, peer } => vec![Wire::Udp {
