@@ -291,7 +291,11 @@ fn ck_ik_never_reach_the_ue_unless_leaked() {
 
 #[test]
 fn ue_out_of_sync_resynchronises_with_auts_then_registers() {
-    let mut lab = Lab::new(vec![(IntegAlg::HmacSha1_96, EncAlg::AesCbc)], IpsecMode::UdpEncTunnel, &[]);
+    let mut lab = Lab::new(
+        vec![(IntegAlg::HmacSha1_96, EncAlg::AesCbc)],
+        IpsecMode::UdpEncTunnel,
+        &[],
+    );
     // The USIM has seen a higher SQN than the HSS will use: the first AUTN is stale.
     lab.ue.cfg.sqn_ms = 0x5000;
     let (_, w) = lab.ue.initial_register();
@@ -305,7 +309,10 @@ fn ue_out_of_sync_resynchronises_with_auts_then_registers() {
     lab.run(w);
     let again = lab.last_sip().unwrap();
     assert_eq!(again.status(), Some(401), "a fresh challenge after AUTS");
-    let c = lab.ue.on_challenge(&again).expect("fresh AUTN after resynchronisation");
+    let c = lab
+        .ue
+        .on_challenge(&again)
+        .expect("fresh AUTN after resynchronisation");
     let _ = c;
     assert_eq!(lab.ue.cfg.sqn_ms, 0x5001, "HSS continued from SQN_MS + 1");
     let (_, w) = lab.ue.protected_register(&RegisterOpts::default()).unwrap();
@@ -317,7 +324,11 @@ fn ue_out_of_sync_resynchronises_with_auts_then_registers() {
 
 #[test]
 fn akav2_subscriber_registers() {
-    let mut lab = Lab::new(vec![(IntegAlg::Null, EncAlg::AesGcm)], IpsecMode::UdpEncTunnel, &[]);
+    let mut lab = Lab::new(
+        vec![(IntegAlg::Null, EncAlg::AesGcm)],
+        IpsecMode::UdpEncTunnel,
+        &[],
+    );
     lab.scscf
         .store()
         .by_impi("user@imsec.test")
@@ -338,13 +349,25 @@ fn akav2_subscriber_registers() {
 
 #[test]
 fn retransmitted_requests_are_answered_from_the_transaction_not_forwarded_again() {
-    let mut lab = Lab::new(vec![(IntegAlg::HmacSha1_96, EncAlg::AesCbc)], IpsecMode::UdpEncTunnel, &[]);
+    let mut lab = Lab::new(
+        vec![(IntegAlg::HmacSha1_96, EncAlg::AesCbc)],
+        IpsecMode::UdpEncTunnel,
+        &[],
+    );
     assert_eq!(lab.register(), 200);
     let seen = lab.scscf.received.len();
     // The UE retransmits its protected REGISTER (say its 200 was lost): a new ESP packet with
     // the next sequence number, same SIP transaction.
     let w = lab.ue.retransmit().expect("a request to retransmit");
     lab.run(w);
-    assert_eq!(lab.last_sip().unwrap().status(), Some(200), "200 sent again");
-    assert_eq!(lab.scscf.received.len(), seen, "not forwarded to the core twice");
+    assert_eq!(
+        lab.last_sip().unwrap().status(),
+        Some(200),
+        "200 sent again"
+    );
+    assert_eq!(
+        lab.scscf.received.len(),
+        seen,
+        "not forwarded to the core twice"
+    );
 }

@@ -45,32 +45,30 @@ fn expect_sa2(d: &crate::roles::gm::Delivered) -> Result<(), String> {
 /// Registers (initial REGISTER, 401, protected REGISTER, 200); used by every scenario.
 pub fn register(lab: &mut Lab, out: &mut Vec<Step>) -> bool {
     let (_, w) = lab.ue.initial_register();
-    let r = lab
-        .transact(&w, |ue| ue.retransmit())
-        .and_then(|(m, _)| {
-            if m.status() != Some(401) {
-                return Err(format!("expected 401, got '{}'", m.start));
-            }
-            let www = m
-                .header("WWW-Authenticate")
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            if www.contains("ck=") || www.contains("ik=") {
-                return Err("401 at the UE still carries ck/ik".into());
-            }
-            if m.header("Security-Server").is_none() {
-                return Err("401 without Security-Server".into());
-            }
-            let c = lab.ue.on_challenge(&m).map_err(|e| e.to_string())?;
-            Ok(format!(
-                "401 with Security-Server: {}/{} {} spi-c={} spi-s={}",
-                c.chosen.alg,
-                c.chosen.ealg,
-                c.chosen.mode.token(),
-                c.chosen.spi_c,
-                c.chosen.spi_s
-            ))
-        });
+    let r = lab.transact(&w, |ue| ue.retransmit()).and_then(|(m, _)| {
+        if m.status() != Some(401) {
+            return Err(format!("expected 401, got '{}'", m.start));
+        }
+        let www = m
+            .header("WWW-Authenticate")
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if www.contains("ck=") || www.contains("ik=") {
+            return Err("401 at the UE still carries ck/ik".into());
+        }
+        if m.header("Security-Server").is_none() {
+            return Err("401 without Security-Server".into());
+        }
+        let c = lab.ue.on_challenge(&m).map_err(|e| e.to_string())?;
+        Ok(format!(
+            "401 with Security-Server: {}/{} {} spi-c={} spi-s={}",
+            c.chosen.alg,
+            c.chosen.ealg,
+            c.chosen.mode.token(),
+            c.chosen.spi_c,
+            c.chosen.spi_s
+        ))
+    });
     let ok = r.is_ok();
     out.push(step("initial REGISTER challenged with IMS AKA", r));
     if !ok {

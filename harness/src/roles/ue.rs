@@ -419,7 +419,10 @@ impl Ue {
         auts: &[u8; 14],
     ) -> (SipMessage, Wire) {
         let nonce = challenge.get("nonce").unwrap_or("").to_string();
-        let realm = challenge.get("realm").unwrap_or(&self.cfg.realm).to_string();
+        let realm = challenge
+            .get("realm")
+            .unwrap_or(&self.cfg.realm)
+            .to_string();
         let uri = format!("sip:{}", self.cfg.realm);
         let out = digest::response(
             &digest::resync_password(),

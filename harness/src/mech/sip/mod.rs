@@ -11,8 +11,10 @@
 //! - [`framing`]: split a TCP byte stream into messages by `Content-Length` (RFC 3261 §18.3).
 
 pub mod framing;
+pub mod integrity;
 pub mod message;
 
+pub use integrity::IntegrityProtected;
 pub use message::{Header, SipError, SipMessage, StartLine};
 
 /// Fuzz body (fuzz/fuzz_targets/sip.rs): parse as a datagram and as a stream in odd chunks;

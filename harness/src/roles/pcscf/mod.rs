@@ -375,7 +375,8 @@ impl Pcscf {
             return Some(Vec::new());
         }
         let (_, origin, bytes) = self.answered.iter().find(|(x, _, _)| *x == b)?.clone();
-        self.log.push(format!("retransmission of {b}: final response sent again"));
+        self.log
+            .push(format!("retransmission of {b}: final response sent again"));
         Some(match origin {
             Origin::Protected { set_id, ue } => {
                 self.seal_out(set_id, self.cfg.port_ps, ue.port(), &bytes)

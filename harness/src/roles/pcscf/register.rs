@@ -8,7 +8,7 @@ use crate::mech::secagree::compare::compare_lists;
 use crate::mech::secagree::header::{emit, parse_value, Mechanism, Mode as ParseMode};
 use crate::mech::secagree::ipsec::{ipsec_offers, IpsecMode, IpsecOffer, IPSEC_3GPP};
 use crate::mech::secagree::qvalue::QValue;
-use crate::mech::sip::SipMessage;
+use crate::mech::sip::{IntegrityProtected, SipMessage};
 use crate::roles::gm::Wire;
 use crate::roles::subscriber::uri_identity;
 
@@ -49,7 +49,7 @@ fn security_verify(msg: &SipMessage) -> Result<Option<Vec<Mechanism>>, String> {
 }
 
 /// Adds `integrity-protected` to the Authorization header (TS 24.229 §5.2.2, §7.2A.2).
-fn mark_integrity(msg: &mut SipMessage, value: &str) {
+fn mark_integrity(msg: &mut SipMessage, value: IntegrityProtected) {
     let Some(a) = msg.header("Authorization").map(str::to_string) else {
         return;
     };
@@ -114,7 +114,7 @@ impl Pcscf {
                         self.gm.remove(p.set_id);
                         return out;
                     }
-                    mark_integrity(&mut msg, "yes");
+                    mark_integrity(&mut msg, IntegrityProtected::Yes);
                     let reg = RegTxn {
                         aor,
                         client: p.client_first.clone(),
@@ -128,7 +128,7 @@ impl Pcscf {
                     return self.send_to_origin(&origin, r);
                 }
                 // Re-registration or de-registration over the SAs of a registration.
-                mark_integrity(&mut msg, "yes");
+                mark_integrity(&mut msg, IntegrityProtected::Yes);
                 let offer = if expires > 0 {
                     match self.pick(&client) {
                         Ok(o) => Some(o),
@@ -159,7 +159,7 @@ impl Pcscf {
                         return self.send_to_origin(&origin, r);
                     }
                 };
-                mark_integrity(&mut msg, "no");
+                mark_integrity(&mut msg, IntegrityProtected::No);
                 let reg = RegTxn {
                     aor,
                     client,
