@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need besides Rust: tshark (independent ESP decryption/ICV checks in
-# harness/tests/esp_decrypt.rs) and scapy (tools/gen_esp_vectors.py, independent ESP vectors).
+# harness/tests/esp_decrypt.rs), scapy (tools/gen_esp_vectors.py, independent ESP vectors) and
+# chromium (headless rendering of report.html in harness/tests/report_html.rs).
 # Idempotent: does nothing for a tool already installed; apt-get update runs at most once.
 set -euo pipefail
 
@@ -23,6 +24,21 @@ if ! command -v tshark >/dev/null; then
   apt_install tshark
 fi
 
+# Kamailio with its IMS modules: a real P-CSCF for harness/tests/kamailio_unprotected.rs
+# (labs/kamailio-host). The lab starts its own instance in a network namespace of its own, so
+# the packaged service is never needed: stop and disable it where systemd started it (the
+# SysV script does not start it: RUN_KAMAILIO=no in /etc/default/kamailio).
+if ! command -v kamailio >/dev/null || ! dpkg -s kamailio-ims-modules >/dev/null 2>&1; then
+  apt_install kamailio kamailio-ims-modules
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now kamailio.service >/dev/null 2>&1 || true
+  fi
+fi
+
 if ! python3 -c "import scapy, sys; sys.exit(scapy.__version__ != '$SCAPY_VERSION')" 2>/dev/null; then
   python3 -m pip install -q "scapy==$SCAPY_VERSION" cryptography
+fi
+
+if ! command -v chromium >/dev/null; then
+  apt_install chromium
 fi

@@ -9,6 +9,7 @@
 
 pub mod capture;
 pub mod cli;
+pub mod engine;
 pub mod hexarg;
 pub mod lab;
 pub mod mech;

@@ -88,7 +88,7 @@ fn every_pair_in_transport_mode_over_raw_sockets_in_a_namespace() {
     for (a, e) in pairs() {
         let out = Command::new("ip")
             .args([
-                "netns", "exec", &ns.0, exe, "run", "--mode", "trans", "--offer",
+                "netns", "exec", &ns.0, exe, "cycle", "--mode", "trans", "--offer",
             ])
             .arg(format!("{a}/{e}"))
             .output()

@@ -4,9 +4,12 @@
 //! environment error. A bad argument gets one line naming it, never a panic.
 
 mod aka;
+mod cycle;
 mod esp;
 mod keys;
+mod list;
 mod run;
+mod selftest;
 mod serve;
 mod vectors;
 
@@ -44,8 +47,14 @@ pub enum Command {
     Esp(esp::EspArgs),
     /// Check every reference vector (vectors/*.yaml) against imsec's implementation.
     Vectors(vectors::VectorsArgs),
-    /// Run the registration cycle against the built-in reference P-CSCF (or a flawed variant).
+    /// Run the catalogue of test cases against a SUT and write reports.
     Run(run::RunArgs),
+    /// List the test cases (id, title, requirements).
+    List(list::ListArgs),
+    /// Run the registration cycle (smoke test of a set-up) against a P-CSCF.
+    Cycle(cycle::CycleArgs),
+    /// Prove every check can fail: the catalogue against every flawed built-in variant.
+    Selftest(selftest::SelftestArgs),
     /// Run a reference network element as a server.
     #[command(subcommand)]
     Serve(serve::ServeCmd),
@@ -74,6 +83,9 @@ pub fn main() -> ExitCode {
         Command::Esp(a) => esp::run(a),
         Command::Vectors(a) => vectors::run(a),
         Command::Run(a) => run::run(a),
+        Command::List(a) => list::run(a),
+        Command::Cycle(a) => cycle::run(a),
+        Command::Selftest(a) => selftest::run(a),
         Command::Serve(c) => serve::run(c),
         Command::Keys(a) => keys::run(a),
     };

@@ -1,167 +1,215 @@
-//! `imsec run`: today the registration cycle against the built-in reference P-CSCF (or one of
-//! its flawed variants) over loopback; the test-case engine replaces this with the catalogue.
+//! `imsec run`: the catalogue of test cases against a SUT, with reports.
 
-use super::{print_json, UsageError, EXIT_FAIL, EXIT_OK};
-use crate::lab::{scenario, ExternalSut, Lab, LabOptions};
+use super::{UsageError, EXIT_FAIL, EXIT_OK};
+use crate::engine::case::{self, Case};
+use crate::engine::model::{RunReport, SutSummary, Verdict, SCHEMA_VERSION};
+use crate::engine::{report, runner, sut};
 use crate::mech::secagree::ipsec::IpsecMode;
-use crate::roles::pcscf::{Flaw, Flaws};
-use clap::{Args, ValueEnum};
-use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ModeArg {
-    /// UDP-encapsulated tunnel mode over ordinary UDP sockets (no privileges).
-    UdpEncTun,
-    /// Transport mode over raw IP sockets (root or CAP_NET_RAW).
-    Trans,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PhaseArg {
-    Full,
-    Unprotected,
-}
+use clap::Args;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// System under test: `builtin` (the reference P-CSCF) or `builtin:<flaw>`.
+    /// Case files or directories (default: testcases/).
+    pub cases: Vec<PathBuf>,
+    /// System under test: a SUT profile (YAML, see docs/sut-profile.md), `builtin` (the
+    /// reference P-CSCF on loopback) or `builtin:<flaw>[,<flaw>]`.
     #[arg(long, default_value = "builtin")]
     pub sut: String,
-    /// ESP mode between UE and P-CSCF.
-    #[arg(long, value_enum, default_value = "udp-enc-tun")]
-    pub mode: ModeArg,
-    /// Timeout of every wait, in milliseconds.
-    #[arg(long, default_value_t = 3000)]
-    pub timeout_ms: u64,
-    /// What the UE offers, as `alg/ealg` (repeatable; default: a typical UE's list).
-    #[arg(long = "offer", value_name = "ALG/EALG")]
-    pub offers: Vec<String>,
-    /// An external P-CSCF's unprotected address (instead of the built-in one).
-    #[arg(long, value_name = "ADDR:PORT")]
-    pub pcscf: Option<std::net::SocketAddr>,
-    /// Where the harness S-CSCF listens (the external P-CSCF's next hop).
-    #[arg(long, value_name = "ADDR:PORT", requires = "pcscf")]
-    pub scscf_listen: Option<std::net::SocketAddr>,
-    /// The harness UE's address (with --pcscf).
-    #[arg(long, value_name = "ADDR", requires = "pcscf")]
-    pub ue_addr: Option<std::net::IpAddr>,
-    /// The external P-CSCF's UDP encapsulation port.
-    #[arg(long, default_value_t = 4500)]
-    pub pcscf_encap_port: u16,
-    /// Home realm of the test subscriber (with --pcscf).
-    #[arg(long, default_value = "imsec.test")]
-    pub realm: String,
-    /// `full`: the whole registration cycle; `unprotected`: stop after the 401 (for a
-    /// P-CSCF whose protected phase cannot run here).
-    #[arg(long, value_enum, default_value = "full")]
-    pub phase: PhaseArg,
-    /// Print the steps as JSON.
+    /// Only cases whose id matches this glob (`*` and `?`).
     #[arg(long)]
-    pub json: bool,
+    pub filter: Option<String>,
+    /// Only cases with this tag (repeatable: any of them).
+    #[arg(long)]
+    pub tag: Vec<String>,
+    /// Report directory (default: reports/<UTC timestamp>/).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Cases run in parallel (built-in SUT only; each case has its own addresses).
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Put keys (CK, IK, ESP keys) in the HTML/JSON reports instead of "<redacted>".
+    #[arg(long)]
+    pub reveal_keys: bool,
+    /// ESP mode: `udp-enc-tun` (no privileges) or `trans` (raw sockets: root/CAP_NET_RAW).
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// No per-case progress lines.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
-/// Parses `builtin` / `builtin:<flaw>[,<flaw>…]`.
-pub fn parse_sut(s: &str) -> Result<Flaws, UsageError> {
-    let rest = s.strip_prefix("builtin").ok_or_else(|| {
-        UsageError(format!(
-            "--sut: '{s}' is not builtin[:flaw]; SUT profiles come with the test-case engine"
-        ))
-    })?;
-    let mut flaws = Flaws::new();
-    if let Some(list) = rest.strip_prefix(':') {
-        for f in list.split(',') {
-            flaws.insert(
-                f.parse::<Flaw>()
-                    .map_err(|e| UsageError(format!("--sut: {e}")))?,
-            );
+/// `*`/`?` glob match.
+pub fn glob(pat: &str, s: &str) -> bool {
+    fn m(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => m(&p[1..], s) || (!s.is_empty() && m(p, &s[1..])),
+            (Some(b'?'), Some(_)) => m(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => m(&p[1..], &s[1..]),
+            _ => false,
         }
-    } else if !rest.is_empty() {
-        return Err(UsageError(format!("--sut: '{s}' is not builtin[:flaw]")));
     }
-    Ok(flaws)
+    m(pat.as_bytes(), s.as_bytes())
+}
+
+/// Loads the catalogue and applies --filter/--tag.
+pub fn select(
+    paths: &[PathBuf],
+    filter: Option<&str>,
+    tags: &[String],
+) -> Result<Vec<Case>, UsageError> {
+    let paths = if paths.is_empty() {
+        vec![case::default_dir()]
+    } else {
+        paths.to_vec()
+    };
+    let all = case::load_all(&paths).map_err(|e| UsageError(e.to_string()))?;
+    Ok(all
+        .into_iter()
+        .filter(|c| filter.is_none_or(|f| glob(f, &c.id)))
+        .filter(|c| tags.is_empty() || c.tags.iter().any(|t| tags.contains(t)))
+        .collect())
+}
+
+/// RFC 3339 UTC time of `t` (civil-from-days, no time-zone database needed).
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
 }
 
 pub fn run(a: RunArgs) -> Result<u8, UsageError> {
-    let flaws = parse_sut(&a.sut)?;
-    let mut offers = Vec::new();
-    for o in &a.offers {
-        let (x, y) = o
-            .split_once('/')
-            .ok_or_else(|| UsageError(format!("--offer: '{o}' is not alg/ealg")))?;
-        let alg = x.parse().map_err(|e| UsageError(format!("--offer: {e}")))?;
-        let ealg = y.parse().map_err(|e| UsageError(format!("--offer: {e}")))?;
-        crate::mech::algorithms::check_pair(alg, ealg)
-            .map_err(|e| UsageError(format!("--offer {o}: {e}")))?;
-        offers.push((alg, ealg));
-    }
-    let opts = LabOptions {
-        offers: if offers.is_empty() {
-            LabOptions::default().offers
-        } else {
-            offers
-        },
-        mode: match a.mode {
-            ModeArg::UdpEncTun => IpsecMode::UdpEncTunnel,
-            ModeArg::Trans => IpsecMode::Transport,
-        },
-        flaws,
-        step_timeout: Duration::from_millis(a.timeout_ms),
-    };
-    let mut lab = match a.pcscf {
-        None => Lab::builtin(opts),
-        Some(pcscf) => {
-            let ue = a.ue_addr.unwrap_or(IpAddr::from([127, 0, 0, 4]));
-            let scscf = a
-                .scscf_listen
-                .unwrap_or(SocketAddr::new(IpAddr::from([127, 0, 0, 3]), 5060));
-            Lab::external(
-                opts,
-                ExternalSut {
-                    pcscf,
-                    pcscf_encap_port: a.pcscf_encap_port,
-                    scscf,
-                    ue,
-                    realm: a.realm.clone(),
-                },
-            )
-        }
-    }
-    .map_err(|e| UsageError(e.to_string()))?;
-    let (steps, expected) = match a.phase {
-        PhaseArg::Full => (scenario::registration_cycle(&mut lab), 5),
-        PhaseArg::Unprotected => {
-            let s = scenario::unprotected_phase(&mut lab);
-            let n = s.len();
-            (s, n)
+    let mode = match a.mode.as_deref() {
+        None => None,
+        Some("udp-enc-tun") | Some("UDP-enc-tun") => Some(IpsecMode::UdpEncTunnel),
+        Some("trans") => Some(IpsecMode::Transport),
+        Some(o) => {
+            return Err(UsageError(format!(
+                "--mode: '{o}' is not udp-enc-tun or trans"
+            )))
         }
     };
-    lab.stop();
-    let failed = steps.iter().filter(|s| !s.ok).count();
-    let missing = expected - steps.len().min(expected);
-    if a.json {
-        print_json(&serde_json::json!({ "sut": a.sut, "steps": steps }))?;
-    } else {
-        for s in &steps {
-            println!(
-                "{} {}: {}",
-                if s.ok { "ok  " } else { "FAIL" },
-                s.name,
-                s.detail
-            );
+    let sut = sut::resolve(&a.sut, mode).map_err(|e| UsageError(format!("--sut: {e}")))?;
+    let cases = select(&a.cases, a.filter.as_deref(), &a.tag)?;
+    if cases.is_empty() {
+        return Err(UsageError("no test case matches".into()));
+    }
+    let started = SystemTime::now();
+    let dir = a
+        .report
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(rfc3339(started).replace(':', "-")));
+    std::fs::create_dir_all(&dir).map_err(|e| UsageError(format!("{}: {e}", dir.display())))?;
+    let tty = std::io::stdout().is_terminal();
+    let quiet = a.quiet;
+    let progress = move |done: usize, total: usize, r: &crate::engine::model::CaseResult| {
+        if quiet {
+            return;
         }
-        if missing > 0 {
-            println!("({missing} later steps not run after the failure)");
-        }
-        println!(
-            "{} passed, {} failed",
-            steps.len() - failed,
-            failed + missing
+        let line = format!(
+            "[{done:>3}/{total}] {:<15} {} {}",
+            r.verdict.as_str(),
+            r.id,
+            r.reason
+                .as_deref()
+                .map(|x| format!("— {x}"))
+                .unwrap_or_default()
         );
+        if tty {
+            let width = 30;
+            let filled = done * width / total.max(1);
+            println!("{line}");
+            eprint!(
+                "\r[{}{}] {done}/{total}",
+                "#".repeat(filled),
+                ".".repeat(width - filled)
+            );
+        } else {
+            println!("{line}");
+        }
+    };
+    let t0 = Instant::now();
+    let results = runner::run_all(&cases, &sut, a.jobs, a.reveal_keys, Some(&dir), &progress);
+    if tty && !quiet {
+        eprintln!();
     }
-    Ok(if failed == 0 && missing == 0 {
+    // The profile's secrets (subscriber keys) were replaced when it was loaded (sut.rs).
+    let profile = sut.raw.clone();
+    let report = RunReport {
+        schema: SCHEMA_VERSION.into(),
+        tool: "imsec".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        started: rfc3339(started),
+        duration_ms: t0.elapsed().as_millis() as u64,
+        sut: SutSummary {
+            name: sut.name.clone(),
+            topology: format!("{:?}", sut.topology).to_lowercase(),
+            profile,
+        },
+        keys_revealed: a.reveal_keys,
+        cases: results,
+    };
+    report::write_all(&report, &dir).map_err(|e| UsageError(format!("{}: {e}", dir.display())))?;
+    let totals = report.totals();
+    let n = |v: Verdict| totals.get(&v).copied().unwrap_or(0);
+    println!(
+        "{} passed, {} failed, {} inconclusive, {} not applicable, {} errors — reports in {}",
+        n(Verdict::Pass),
+        n(Verdict::Fail),
+        n(Verdict::Inconclusive),
+        n(Verdict::NotApplicable),
+        n(Verdict::Error),
+        dir.display()
+    );
+    if n(Verdict::Error) > 0 {
+        return Ok(super::EXIT_USAGE);
+    }
+    Ok(if n(Verdict::Fail) + n(Verdict::Inconclusive) == 0 {
         EXIT_OK
     } else {
         EXIT_FAIL
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_matches() {
+        assert!(glob("ESP-*", "ESP-REPLAY-01"));
+        assert!(glob("*REPLAY-0?", "ESP-REPLAY-01"));
+        assert!(!glob("SA-*", "ESP-REPLAY-01"));
+    }
+
+    #[test]
+    fn rfc3339_known_instants() {
+        use std::time::Duration;
+        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        // 2000-02-29T12:34:56Z = 951827696 (a leap day, from `date -u -d @951827696`).
+        assert_eq!(
+            rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(951_827_696)),
+            "2000-02-29T12:34:56Z"
+        );
+    }
 }

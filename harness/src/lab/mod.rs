@@ -80,8 +80,29 @@ pub fn fresh_prefix() -> [u8; 3] {
     [127, a, b]
 }
 
+/// Something the UE sent or received, as the harness saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub at: std::time::Instant,
+    /// True: sent by the UE; false: received by the UE.
+    pub sent: bool,
+    pub wire: Wire,
+    /// The SIP message, when it is one (opened ESP included).
+    pub sip: Option<SipMessage>,
+    /// For received ESP: what passed the UE's inbound checks.
+    pub delivered: Option<Delivered>,
+    /// For received ESP the UE dropped: why.
+    pub dropped: Option<String>,
+}
+
 /// UE, S-CSCF and the P-CSCF under test.
 pub struct Lab {
+    /// Everything the UE sent and received, in order.
+    pub seen: Vec<Seen>,
+    /// Where the harness S-CSCF listens.
+    pub scscf_at: SocketAddr,
+    /// A socket on the core side for requests the core sends towards the UE.
+    core: Option<std::net::UdpSocket>,
     pub opts: LabOptions,
     pub ue: Ue,
     pub ue_net: SocketSet,
@@ -164,6 +185,8 @@ impl Lab {
         let ue = ue_for(&sut.realm, sut.ue, sut.pcscf, &opts, encap);
         let mut ue_net = SocketSet::new();
         ue_net.bind_udp(SocketAddr::new(sut.ue, 5060))?;
+        // A P-CSCF that honours Via without rport answers on the UE's port_uc.
+        ue_net.bind_udp(SocketAddr::new(sut.ue, ue.ports.port_uc))?;
         match opts.mode {
             IpsecMode::Transport => ue_net.bind_raw(sut.ue)?,
             _ => ue_net.bind_udp(SocketAddr::new(sut.ue, encap.0))?,
@@ -179,6 +202,9 @@ impl Lab {
             pcscf: None,
             pcscf_cfg,
             unexpected: Vec::new(),
+            seen: Vec::new(),
+            scscf_at: sut.scscf,
+            core: None,
         })
     }
 
@@ -227,39 +253,99 @@ impl Lab {
             pcscf: Some(pcscf),
             pcscf_cfg: pc,
             unexpected: Vec::new(),
+            seen: Vec::new(),
+            scscf_at: scscf_addr,
+            core: None,
         })
     }
 
-    /// Sends from the UE.
+    /// Sends from the UE (and logs it).
     pub fn send(&mut self, w: &Wire) -> Result<(), NetError> {
+        let sip = match w {
+            Wire::Udp { payload, .. } => SipMessage::parse(payload).ok(),
+            Wire::Ip { .. } => None,
+        };
+        self.seen.push(Seen {
+            at: std::time::Instant::now(),
+            sent: true,
+            wire: w.clone(),
+            sip,
+            delivered: None,
+            dropped: None,
+        });
         self.ue_net.send(w)
+    }
+
+    /// Logs a sent protected message whose SIP the caller knows.
+    pub fn note_sent_sip(&mut self, msg: &SipMessage) {
+        if let Some(last) = self.seen.iter_mut().rev().find(|s| s.sent) {
+            if last.sip.is_none() {
+                last.sip = Some(msg.clone());
+            }
+        }
+    }
+
+    /// Receives one unit for the UE within `timeout`, runs the UE's inbound checks on ESP,
+    /// and logs it.
+    pub fn recv_one(&mut self, timeout: Duration) -> Option<Seen> {
+        let w = self.ue_net.recv(timeout)?;
+        let is_plain = match &w {
+            Wire::Udp { local, .. } => {
+                local.port() != self.ue.cfg.encap_port || self.ue.cfg.mode == IpsecMode::Transport
+            }
+            Wire::Ip { .. } => false,
+        };
+        let mut seen = Seen {
+            at: std::time::Instant::now(),
+            sent: false,
+            wire: w.clone(),
+            sip: None,
+            delivered: None,
+            dropped: None,
+        };
+        if is_plain {
+            if let Wire::Udp { payload, .. } = &w {
+                seen.sip = SipMessage::parse(payload).ok();
+            }
+        } else {
+            match self.ue.open(&w) {
+                Ok(d) => {
+                    if !d.dummy {
+                        seen.sip = SipMessage::parse(&d.payload).ok();
+                    }
+                    seen.delivered = Some(d);
+                }
+                Err(e) => seen.dropped = Some(e.to_string()),
+            }
+        }
+        self.seen.push(seen.clone());
+        Some(seen)
     }
 
     /// Waits for the next SIP message to the UE (plain, or ESP that passes the UE's checks).
     pub fn recv_sip(&mut self) -> Option<(SipMessage, Option<Delivered>)> {
-        let timeout = self.opts.step_timeout;
-        let ue = &mut self.ue;
-        let mut stray = Vec::new();
-        let got = self.ue_net.recv_until(
-            timeout,
-            |w| match w {
-                Wire::Udp { local, payload, .. }
-                    if local.port() != ue.cfg.encap_port || ue.cfg.mode == IpsecMode::Transport =>
-                {
-                    SipMessage::parse(payload).ok().map(|m| (m, None))
-                }
-                _ => {
-                    let d = ue.open(w).ok()?;
-                    if d.dummy {
-                        return None;
-                    }
-                    SipMessage::parse(&d.payload).ok().map(|m| (m, Some(d)))
-                }
-            },
-            |w| stray.push(w),
-        );
-        self.unexpected.extend(stray);
-        got
+        let deadline = std::time::Instant::now() + self.opts.step_timeout;
+        loop {
+            let left = deadline.checked_duration_since(std::time::Instant::now())?;
+            let s = self.recv_one(left)?;
+            match s.sip {
+                Some(m) => return Some((m, s.delivered)),
+                None => self.unexpected.push(s.wire),
+            }
+        }
+    }
+
+    /// Collects what reaches the UE during `window` (for steps that expect silence).
+    pub fn listen(&mut self, window: Duration) -> Vec<Seen> {
+        let deadline = std::time::Instant::now() + window;
+        let mut out = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.recv_one(left) {
+                Some(s) => out.push(s),
+                None => break,
+            }
+        }
+        out
     }
 
     /// A non-INVITE client transaction over UDP (RFC 3261 §17.1.2): sends `first`, then
@@ -300,6 +386,34 @@ impl Lab {
                 }
             }
         }
+    }
+
+    /// The harness S-CSCF's address.
+    pub fn scscf_addr(&self) -> SocketAddr {
+        self.scscf_at
+    }
+
+    /// A UDP socket on the core side (bound once at `addr`).
+    pub fn core_socket(&mut self, addr: SocketAddr) -> Result<std::net::UdpSocket, NetError> {
+        if self.core.is_none() {
+            let s = std::net::UdpSocket::bind(addr)
+                .map_err(|source| NetError::Bind { addr, source })?;
+            self.core = Some(s);
+        }
+        self.core
+            .as_ref()
+            .ok_or(NetError::NotBound(addr))?
+            .try_clone()
+            .map_err(|source| NetError::Bind { addr, source })
+    }
+
+    /// Binds a UDP socket for the UE if it is not bound yet (e.g. a protected port, to send
+    /// or receive SIP in clear there).
+    pub fn ensure_udp(&mut self, addr: SocketAddr) -> Result<(), NetError> {
+        if self.ue_net.is_bound(&addr) {
+            return Ok(());
+        }
+        self.ue_net.bind_udp(addr)
     }
 
     /// Stops every node.

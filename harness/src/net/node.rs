@@ -34,6 +34,11 @@ impl Node for crate::roles::scscf::Scscf {
         match crate::mech::sip::SipMessage::parse(&payload) {
             Ok(req) if req.status().is_none() => {
                 let r = crate::roles::scscf::Scscf::handle(self, &req);
+                self.exchanges.push(crate::roles::scscf::Exchange {
+                    at: std::time::Instant::now(),
+                    request: req,
+                    response: r.clone(),
+                });
                 vec![Wire::Udp {
                     local,
                     peer,

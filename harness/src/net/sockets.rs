@@ -77,6 +77,11 @@ impl SocketSet {
         Ok(())
     }
 
+    /// Whether a UDP socket is bound at `addr`.
+    pub fn is_bound(&self, addr: &SocketAddr) -> bool {
+        self.udp.contains_key(addr)
+    }
+
     /// Opens a raw ESP socket bound to `addr` and starts reading it.
     pub fn bind_raw(&mut self, addr: IpAddr) -> Result<(), NetError> {
         let r = Arc::new(RawEsp::open(addr)?);

@@ -73,6 +73,9 @@ pub struct SealOpts {
     pub dummy: bool,
     /// Use this sequence number instead of the next one (replays, left-of-window packets).
     pub seq: Option<u32>,
+    /// Put this inner source port in the packet although the SA's selector says otherwise
+    /// (a request from a port that has no SA).
+    pub inner_sport: Option<u16>,
 }
 
 /// Runtime state of one SA.
@@ -248,7 +251,8 @@ impl Gm {
         self.plain.clear();
         let mut segment = Vec::with_capacity(payload.len() + 8);
         if !opts.dummy {
-            encap::emit_udp_checksummed(p.src, p.dst, sport, dport, payload, &mut segment)
+            let inner_sport = opts.inner_sport.unwrap_or(sport);
+            encap::emit_udp_checksummed(p.src, p.dst, inner_sport, dport, payload, &mut segment)
                 .map_err(Drop::Esp)?;
         }
         let next_header = match (opts.dummy, p.mode) {
@@ -274,7 +278,11 @@ impl Gm {
             }
         };
         let seq = match opts.seq {
-            Some(s) => s,
+            Some(s) => {
+                // A sender whose counter jumps ahead keeps counting from there.
+                sa.sent = sa.sent.max(s);
+                s
+            }
             None => {
                 sa.sent = sa.sent.checked_add(1).ok_or(Drop::Esp(EspError::Malformed(
                     "sequence number space exhausted: a new SA is needed (RFC 4303 §3.3.3)",
@@ -377,6 +385,7 @@ impl Gm {
             Some(w) => w.check(seq_low).map_err(Drop::Replay)?,
             None => u64::from(seq_low),
         };
+        sa.crypto.verify_icv = self.verify_icv;
         let opened = sa
             .crypto
             .open(esp, None, &mut self.plain)

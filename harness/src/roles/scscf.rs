@@ -84,6 +84,16 @@ pub struct Scscf {
     pub received: Vec<Received>,
     /// Every REGISTER outcome, in order (IMPI, outcome).
     pub outcomes: Vec<(String, RegisterOutcome)>,
+    /// Every request and the response sent, with when (set by the network edge).
+    pub exchanges: Vec<Exchange>,
+}
+
+/// One request/response at the S-CSCF, timestamped by the edge that ran it.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub at: std::time::Instant,
+    pub request: SipMessage,
+    pub response: SipMessage,
 }
 
 fn expires_of(req: &SipMessage) -> Option<u32> {
@@ -108,6 +118,7 @@ impl Scscf {
             registered: HashMap::new(),
             received: Vec::new(),
             outcomes: Vec::new(),
+            exchanges: Vec::new(),
         }
     }
 

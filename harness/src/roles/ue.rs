@@ -97,6 +97,9 @@ pub struct RegisterOpts {
     pub expires: Option<u32>,
 }
 
+/// The last request sent: (protected on set/sport/dport, or plain), the message, the wire.
+type LastSent = (Option<(u64, u16, u16)>, SipMessage, Wire);
+
 /// The UE.
 pub struct Ue {
     pub cfg: UeConfig,
@@ -113,8 +116,11 @@ pub struct Ue {
     pub challenge: Option<Challenge>,
     /// SA set of the current registration (after 200).
     pub registered_set: Option<u64>,
+    /// The set a re-registration replaced. A conformant UE deletes it (TS 33.203 §7.4); the
+    /// harness keeps its keys so a case can check that the P-CSCF no longer accepts it.
+    pub previous_set: Option<u64>,
     /// The last request sent, to retransmit it (protected: set, sport, dport).
-    last: Option<(Option<(u64, u16, u16)>, SipMessage, Wire)>,
+    last: Option<LastSent>,
 }
 
 fn offer_mechanisms(cfg: &UeConfig, p: &UePorts) -> Vec<Mechanism> {
@@ -158,6 +164,7 @@ impl Ue {
             },
             challenge: None,
             registered_set: None,
+            previous_set: None,
             last: None,
         };
         ue.ports = ue.fresh_ports();
@@ -217,7 +224,7 @@ impl Ue {
             .with(
                 "Via",
                 &format!(
-                    "SIP/2.0/UDP {};branch=z9hG4bK{}",
+                    "SIP/2.0/UDP {};rport;branch=z9hG4bK{}",
                     SocketAddr::new(self.cfg.addr, self.ports.port_uc),
                     hex::encode(b)
                 ),
@@ -584,14 +591,17 @@ impl Ue {
         self.gm.open(wire)
     }
 
-    /// Marks the set of the last challenge as the registration's; with `retire_old`, removes
-    /// the previous one (TS 33.203 §7.4).
+    /// Marks the set of the last challenge as the registration's; with `retire_old`, the
+    /// previous set is no longer used (its keys stay available in `previous_set` for cases
+    /// that probe whether the P-CSCF retired it; the one before that is deleted).
     pub fn registered(&mut self, retire_old: bool) {
         if let Some(c) = &self.challenge {
             let new = c.set_id;
             if let Some(old) = self.registered_set.replace(new) {
                 if retire_old && old != new {
-                    self.gm.remove(old);
+                    if let Some(older) = self.previous_set.replace(old) {
+                        self.gm.remove(older);
+                    }
                 }
             }
         }
@@ -611,6 +621,23 @@ impl Ue {
         let set = self
             .registered_set
             .ok_or_else(|| UeError::Sa("not registered".into()))?;
+        self.request_over(set, method, opts)
+    }
+
+    /// A request over SA #1 of a given set (e.g. the previous one, after re-registration).
+    pub fn request_over(
+        &mut self,
+        set: u64,
+        method: &str,
+        opts: SealOpts,
+    ) -> Result<(SipMessage, Wire), UeError> {
+        let port_uc = self
+            .gm
+            .params(set)
+            .iter()
+            .find(|p| p.index == 1)
+            .map(|p| p.sport)
+            .ok_or_else(|| UeError::Sa("SA #1 missing".into()))?;
         let (_, port_ps) = self.pcscf_ports(set)?;
         self.cseq += 1;
         let msg = SipMessage::request(method, &format!("sip:{}", self.cfg.realm))
@@ -618,7 +645,7 @@ impl Ue {
                 "Via",
                 &format!(
                     "SIP/2.0/UDP {};branch=z9hG4bK{:08x}r",
-                    SocketAddr::new(self.cfg.addr, self.ports.port_uc),
+                    SocketAddr::new(self.cfg.addr, port_uc),
                     self.cseq
                 ),
             )
@@ -628,15 +655,20 @@ impl Ue {
             .with("Call-ID", &format!("{}-{}", self.call_id, self.cseq))
             .with("CSeq", &format!("{} {method}", self.cseq))
             .with_content_length();
-        let wire = self.protect(set, self.ports.port_uc, port_ps, &msg, opts)?;
+        let wire = self.protect(set, port_uc, port_ps, &msg, opts)?;
         Ok((msg, wire))
     }
 
     /// Answers a request the P-CSCF sent over SA #3 with 200, over SA #4 (port_us → port_pc).
     pub fn answer(&mut self, req: &SipMessage, set: u64) -> Result<Wire, UeError> {
-        let (port_pc, _) = self.pcscf_ports(set)?;
-        let r =
-            SipMessage::response_to(req, 200, "OK", Some(&self.tag.clone())).with_content_length();
-        self.protect(set, self.ports.port_us, port_pc, &r, SealOpts::default())
+        let sa4 = self
+            .gm
+            .params(set)
+            .into_iter()
+            .find(|p| p.index == 4)
+            .ok_or_else(|| UeError::Sa("SA #4 missing".into()))?;
+        let tag = self.tag.clone();
+        let r = SipMessage::response_to(req, 200, "OK", Some(&tag)).with_content_length();
+        self.protect(set, sa4.sport, sa4.dport, &r, SealOpts::default())
     }
 }

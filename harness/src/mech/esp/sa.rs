@@ -121,6 +121,10 @@ pub struct SaCrypto {
     /// When true (default), `open` refuses a payload+trailer not a multiple of 4 octets
     /// (RFC 4303 §2.4 "MUST" for the sender). Block alignment of CBC is always enforced.
     pub check_alignment: bool,
+    /// When false, the separate integrity transform's ICV is not checked. Only for the flawed
+    /// P-CSCF variant `no-icv-check`; an AEAD (aes-gcm) always checks its tag, since it
+    /// cannot decrypt without it.
+    pub verify_icv: bool,
 }
 
 impl std::fmt::Debug for SaCrypto {
@@ -154,6 +158,7 @@ impl SaCrypto {
             enc,
             verify_padding: true,
             check_alignment: true,
+            verify_icv: true,
         })
     }
 
@@ -182,6 +187,7 @@ impl SaCrypto {
             enc,
             verify_padding: true,
             check_alignment: true,
+            verify_icv: true,
         })
     }
 
@@ -295,7 +301,7 @@ impl SaCrypto {
                 align: 4,
             });
         }
-        if self.integ.icv_len() > 0 {
+        if self.verify_icv && self.integ.icv_len() > 0 {
             let (data, icv) = packet.split_at(body_end);
             if !self.integ.verify(data, seq_hi, icv) {
                 return Err(EspError::IcvBad);

@@ -102,13 +102,23 @@ pub(super) fn build(
         IntegAlg::HmacMd5_96 => {
             // RFC 2403 §3: a 128-bit key.
             key_len("hmac-md5-96 key", ik, 16)?;
-            let mac = <HmacMd5 as KeyInit>::new_from_slice(ik).map_err(|_| EspError::IcvBad)?;
+            let mac =
+                <HmacMd5 as KeyInit>::new_from_slice(ik).map_err(|_| EspError::KeyLength {
+                    what: "hmac-md5-96 key",
+                    expected: 16,
+                    got: ik.len(),
+                })?;
             Integ::Md5(Box::new(mac))
         }
         IntegAlg::HmacSha1_96 => {
             // RFC 2404 §3: a 160-bit key.
             key_len("hmac-sha-1-96 key", ik, 20)?;
-            let mac = <HmacSha1 as KeyInit>::new_from_slice(ik).map_err(|_| EspError::IcvBad)?;
+            let mac =
+                <HmacSha1 as KeyInit>::new_from_slice(ik).map_err(|_| EspError::KeyLength {
+                    what: "hmac-sha-1-96 key",
+                    expected: 20,
+                    got: ik.len(),
+                })?;
             Integ::Sha1(Box::new(mac))
         }
         IntegAlg::AesGmac => {

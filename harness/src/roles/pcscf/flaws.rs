@@ -19,7 +19,8 @@ pub enum Flaw {
     ReuseUeSpi,
     /// Anti-replay off (TS 33.203 M.6.3 requires it on every SA).
     NoReplayWindow,
-    /// Accepts packets whose ICV does not verify (RFC 4303 §3.4.4).
+    /// Accepts packets whose ICV does not verify (RFC 4303 §3.4.4); prefers HMAC-protected
+    /// pairs, since an AEAD cannot skip its tag check.
     NoIcvCheck,
     /// Accepts SIP without ESP on its protected ports from a registered UE.
     AcceptUnprotected,
@@ -35,10 +36,14 @@ pub enum Flaw {
     NoSelectorCheck,
     /// Re-registration keeps the old SAs alive (TS 33.203 §7.4 retires them).
     KeepOldSas,
+    /// Sends requests to the UE on the SA for responses (port_ps → port_uc) instead of SA #3.
+    WrongSaRequest,
+    /// Tells the core `integrity-protected="no"` for a REGISTER received over the SAs.
+    WrongIntegrityProtected,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 14] = [
+    pub const ALL: [Flaw; 16] = [
         Flaw::LeakCkIk,
         Flaw::AcceptModifiedVerify,
         Flaw::IgnoreSecurityClientChange,
@@ -53,6 +58,8 @@ impl Flaw {
         Flaw::UnprotectedDeregister200,
         Flaw::NoSelectorCheck,
         Flaw::KeepOldSas,
+        Flaw::WrongSaRequest,
+        Flaw::WrongIntegrityProtected,
     ];
 
     /// The name used in `builtin:<flaw>`.
@@ -72,6 +79,8 @@ impl Flaw {
             Flaw::UnprotectedDeregister200 => "unprotected-dereg-200",
             Flaw::NoSelectorCheck => "no-selector-check",
             Flaw::KeepOldSas => "keep-old-sas",
+            Flaw::WrongSaRequest => "wrong-sa-request",
+            Flaw::WrongIntegrityProtected => "wrong-integrity-protected",
         }
     }
 }

@@ -144,6 +144,14 @@ impl Pcscf {
             replay_window: (!cfg.has(Flaw::NoReplayWindow)).then_some(cfg.replay_window),
             check_selectors: !cfg.has(Flaw::NoSelectorCheck),
         };
+        let mut cfg = cfg;
+        if cfg.has(Flaw::NoIcvCheck) {
+            // An AEAD cannot decrypt without checking its tag, so a P-CSCF that skips the ICV
+            // check can only do so on HMAC-protected SAs: this variant prefers those.
+            cfg.policy
+                .preference
+                .sort_by_key(|(a, _)| *a == crate::mech::algorithms::IntegAlg::Null);
+        }
         let mut gm = Gm::new(Side::Pcscf, gm_policy, gm_rand);
         gm.verify_icv = !cfg.has(Flaw::NoIcvCheck);
         Pcscf {
@@ -486,6 +494,16 @@ impl Pcscf {
             },
         );
         let bytes = msg.with_content_length().to_bytes();
+        if self.cfg.has(Flaw::WrongSaRequest) {
+            let ue_port_uc = self
+                .gm
+                .params(reg.set_id)
+                .iter()
+                .find(|p| p.index == 2)
+                .map(|p| p.dport)
+                .unwrap_or(reg.port_us);
+            return self.seal_out(reg.set_id, self.cfg.port_ps, ue_port_uc, &bytes);
+        }
         self.seal_out(reg.set_id, self.cfg.port_pc, reg.port_us, &bytes)
     }
 
@@ -560,7 +578,7 @@ impl Pcscf {
         if self.cfg.has(Flaw::SendDummy) {
             let dummy = SealOpts {
                 dummy: true,
-                seq: None,
+                ..SealOpts::default()
             };
             if let Ok(w) = self.gm.seal(set_id, sport, dport, &[], dummy) {
                 out.push(w);

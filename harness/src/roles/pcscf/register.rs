@@ -114,7 +114,7 @@ impl Pcscf {
                         self.gm.remove(p.set_id);
                         return out;
                     }
-                    mark_integrity(&mut msg, IntegrityProtected::Yes);
+                    mark_integrity(&mut msg, self.protected_marker());
                     let reg = RegTxn {
                         aor,
                         client: p.client_first.clone(),
@@ -128,7 +128,7 @@ impl Pcscf {
                     return self.send_to_origin(&origin, r);
                 }
                 // Re-registration or de-registration over the SAs of a registration.
-                mark_integrity(&mut msg, IntegrityProtected::Yes);
+                mark_integrity(&mut msg, self.protected_marker());
                 let offer = if expires > 0 {
                     match self.pick(&client) {
                         Ok(o) => Some(o),
@@ -168,6 +168,15 @@ impl Pcscf {
                 };
                 self.forward_to_core(msg, origin, Some(reg))
             }
+        }
+    }
+
+    /// What a REGISTER received over the SAs is marked with (TS 24.229 §5.2.2).
+    fn protected_marker(&self) -> IntegrityProtected {
+        if self.cfg.has(Flaw::WrongIntegrityProtected) {
+            IntegrityProtected::No
+        } else {
+            IntegrityProtected::Yes
         }
     }
 

@@ -1,0 +1,484 @@
+//! Test cases: one YAML file per case under `testcases/<area>/`. A case is a test purpose in
+//! the ETSI/TDL manner plus executable steps:
+//!
+//! ```yaml
+//! id: SEC-AGREE-BIDDOWN-01
+//! title: A protected REGISTER with a modified Security-Verify is rejected
+//! requirement:
+//!   - { spec: RFC 3329, clause: "2.3.1", text: the server compares Security-Verify with its list }
+//! applies_to: { topology: [pcscf, core], mechanism: ipsec-3gpp }
+//! tags: [bid-down]
+//! steps:
+//!   - { id: challenge, do: initial_register }
+//!   - { id: modified, do: protected_register, verify: { set: { alg: hmac-md5-96 } } }
+//! expect:
+//!   - { check: response, step: modified, status: 4xx }
+//!   - { check: registered, value: false }
+//! ```
+//!
+//! Unknown fields are errors; errors name the file, the line and the field (docs/testcases.md,
+//! JSON Schema in docs/testcase.schema.json).
+
+use super::model::Requirement;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Who the harness plays (design.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Topology {
+    /// Harness = UE + S-CSCF around a P-CSCF (the default).
+    Pcscf,
+    /// Harness = UE only, SUT = a whole IMS core.
+    Core,
+}
+
+/// Which SUTs a case applies to (PICS-like).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppliesTo {
+    #[serde(default = "both_topologies")]
+    pub topology: Vec<Topology>,
+    #[serde(default = "ipsec")]
+    pub mechanism: String,
+    /// ESP modes (`trans`, `UDP-enc-tun`); empty = any.
+    #[serde(default)]
+    pub modes: Vec<String>,
+    /// The case needs the core view (what the P-CSCF forwarded): not applicable on `core`.
+    #[serde(default)]
+    pub needs_core_view: bool,
+}
+
+impl Default for AppliesTo {
+    fn default() -> Self {
+        AppliesTo {
+            topology: both_topologies(),
+            mechanism: ipsec(),
+            modes: Vec::new(),
+            needs_core_view: false,
+        }
+    }
+}
+
+fn both_topologies() -> Vec<Topology> {
+    vec![Topology::Pcscf, Topology::Core]
+}
+fn ipsec() -> String {
+    "ipsec-3gpp".into()
+}
+
+/// How to alter a sec-agree header the UE sends.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderTamper {
+    /// Leave the header out.
+    #[serde(default)]
+    pub omit: bool,
+    /// Set parameters of the first mechanism (`{alg: hmac-md5-96}`, `{q: "0.5"}`).
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    /// Remove parameters of the first mechanism.
+    #[serde(default)]
+    pub remove: Vec<String>,
+    /// Drop the first mechanism of the list.
+    #[serde(default)]
+    pub drop_first: bool,
+    /// Append a mechanism given as header text (e.g. `digest;q=0.9`).
+    #[serde(default)]
+    pub append: Option<String>,
+    /// Replace the whole value by this text.
+    #[serde(default)]
+    pub replace: Option<String>,
+}
+
+/// ESP-level deviations of a request.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EspTamper {
+    /// Flip a bit of the ICV.
+    #[serde(default)]
+    pub bad_icv: bool,
+    /// Send a dummy packet (Next Header 59) instead.
+    #[serde(default)]
+    pub dummy: bool,
+    /// Use this sequence number.
+    #[serde(default)]
+    pub seq: Option<u32>,
+}
+
+/// One action of the harness roles.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(tag = "do", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// A conformant registration (initial REGISTER, 401, protected REGISTER, 200).
+    Register {
+        #[serde(default)]
+        id: Option<String>,
+    },
+    /// The initial REGISTER; on a usable 401 the UE sets up the temporary SAs.
+    InitialRegister {
+        #[serde(default)]
+        id: Option<String>,
+    },
+    /// The REGISTER answering the challenge, with optional deviations.
+    ProtectedRegister {
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        verify: Option<HeaderTamper>,
+        #[serde(default)]
+        client: Option<HeaderTamper>,
+        /// Send it in clear to the P-CSCF's protected server port.
+        #[serde(default)]
+        unprotected: bool,
+        #[serde(default)]
+        wrong_response: bool,
+    },
+    /// A request (OPTIONS by default) over the registration's SA #1.
+    Request {
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default = "options")]
+        method: String,
+        #[serde(default)]
+        esp: Option<EspTamper>,
+        /// Send it in clear to the protected server port instead.
+        #[serde(default)]
+        unprotected: bool,
+        /// Send it over the SA but from a port that has no SA (inner source port).
+        #[serde(default)]
+        from_port: Option<u16>,
+        /// `previous`: over the SAs a re-registration replaced (which must be retired).
+        #[serde(default)]
+        over: Option<String>,
+    },
+    /// Re-send, byte for byte, the first packet the UE sent in step `of`.
+    Replay {
+        #[serde(default)]
+        id: Option<String>,
+        of: String,
+    },
+    /// Send back to the P-CSCF the last ESP packet the UE received from it.
+    Reflect {
+        #[serde(default)]
+        id: Option<String>,
+    },
+    /// Re-registration with new SAs (TS 33.203 §7.4).
+    Reregister {
+        #[serde(default)]
+        id: Option<String>,
+    },
+    /// De-registration (Expires 0) over the SAs.
+    Deregister {
+        #[serde(default)]
+        id: Option<String>,
+    },
+    /// The S-CSCF sends a request to the UE through the P-CSCF; the UE answers it.
+    CoreRequest {
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default = "message")]
+        method: String,
+    },
+}
+
+fn options() -> String {
+    "OPTIONS".into()
+}
+fn message() -> String {
+    "MESSAGE".into()
+}
+
+impl Action {
+    /// The step id (given, or `step<N>`).
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Action::Register { id }
+            | Action::InitialRegister { id }
+            | Action::ProtectedRegister { id, .. }
+            | Action::Request { id, .. }
+            | Action::Replay { id, .. }
+            | Action::Reflect { id }
+            | Action::Reregister { id }
+            | Action::Deregister { id }
+            | Action::CoreRequest { id, .. } => id.as_deref(),
+        }
+    }
+    /// The `do:` name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Register { .. } => "register",
+            Action::InitialRegister { .. } => "initial_register",
+            Action::ProtectedRegister { .. } => "protected_register",
+            Action::Request { .. } => "request",
+            Action::Replay { .. } => "replay",
+            Action::Reflect { .. } => "reflect",
+            Action::Reregister { .. } => "reregister",
+            Action::Deregister { .. } => "deregister",
+            Action::CoreRequest { .. } => "core_request",
+        }
+    }
+}
+
+/// An expectation that decides the verdict.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(tag = "check", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Expect {
+    /// The final response the UE got to step `step`: `status` is a code (`494`), a class
+    /// (`4xx`, `2xx`), `reject` (any final ≥ 300) or `none` (no response: silence).
+    Response {
+        step: String,
+        status: String,
+        /// Whether it must have arrived over ESP.
+        #[serde(default)]
+        protected: Option<bool>,
+        /// Row of the TS 33.203 §7.1 table it must have arrived on.
+        #[serde(default)]
+        sa: Option<u8>,
+    },
+    /// Whether the core (S-CSCF) holds the registration at the end.
+    Registered { value: bool },
+    /// How many requests the core received during step `step`.
+    CoreReceived { step: String, count: usize },
+    /// No 401 reaching the UE carries `ck`/`ik` (TS 33.203 §7.2).
+    NoCkIkAtUe,
+    /// Nothing forwarded to the core carries Security-* headers or the sec-agree tag.
+    CoreHeadersClean,
+    /// `integrity-protected` the core saw on the REGISTER of step `step`.
+    IntegrityProtected { step: String, value: String },
+    /// The P-CSCF's SPIs: above 255, distinct from each other and from the UE's.
+    SpisDistinct,
+    /// The pair the P-CSCF chose was one the UE offered; with `confidentiality`, not null.
+    AlgorithmFromOffer {
+        #[serde(default)]
+        confidentiality: bool,
+    },
+    /// No dummy packets (Next Header 59) reached the UE (TS 33.203 M.6.2).
+    NoDummyPackets,
+    /// ESP sequence numbers from the P-CSCF start at 1 and increase, per SA.
+    EspSequence,
+    /// The request of `core_request` step `step` reached the UE on SA #3.
+    RequestOnSa3 { step: String },
+}
+
+impl Expect {
+    /// The `check:` name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Expect::Response { .. } => "response",
+            Expect::Registered { .. } => "registered",
+            Expect::CoreReceived { .. } => "core_received",
+            Expect::NoCkIkAtUe => "no_ck_ik_at_ue",
+            Expect::CoreHeadersClean => "core_headers_clean",
+            Expect::IntegrityProtected { .. } => "integrity_protected",
+            Expect::SpisDistinct => "spis_distinct",
+            Expect::AlgorithmFromOffer { .. } => "algorithm_from_offer",
+            Expect::NoDummyPackets => "no_dummy_packets",
+            Expect::EspSequence => "esp_sequence",
+            Expect::RequestOnSa3 { .. } => "request_on_sa3",
+        }
+    }
+    /// Whether judging it needs the core view (what the P-CSCF forwarded).
+    pub fn needs_core(&self) -> bool {
+        matches!(
+            self,
+            Expect::Registered { .. }
+                | Expect::CoreReceived { .. }
+                | Expect::CoreHeadersClean
+                | Expect::IntegrityProtected { .. }
+                | Expect::RequestOnSa3 { .. }
+        )
+    }
+}
+
+/// A case as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub id: String,
+    pub title: String,
+    pub requirement: Vec<Requirement>,
+    #[serde(default)]
+    pub applies_to: AppliesTo,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Per-step timeout in milliseconds (default: the SUT profile's).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// How long to listen for an answer that must not come (silence), in ms (default 1000).
+    #[serde(default)]
+    pub silence_ms: Option<u64>,
+    /// Flawed variants of the built-in P-CSCF (`builtin:<flaw>`) that this case must fail:
+    /// the proof that its checks can fail (`imsec selftest`).
+    #[serde(default)]
+    pub proven_by: Vec<String>,
+    pub steps: Vec<Action>,
+    pub expect: Vec<Expect>,
+    /// Filled by the loader.
+    #[serde(skip)]
+    pub file: PathBuf,
+    #[serde(skip)]
+    pub area: String,
+}
+
+/// Why the catalogue could not be loaded (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// Loads and validates one case file.
+pub fn load(path: &Path) -> Result<Case, CaseError> {
+    let p = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| CaseError::Io {
+        path: p.clone(),
+        source,
+    })?;
+    let mut case: Case = serde_yaml_ng::from_str(&text).map_err(|e| CaseError::Invalid {
+        path: p.clone(),
+        message: e.to_string(),
+    })?;
+    let invalid = |message: String| CaseError::Invalid {
+        path: p.clone(),
+        message,
+    };
+    if case.requirement.is_empty() {
+        return Err(invalid(
+            "requirement: a case must cite at least one requirement".into(),
+        ));
+    }
+    if case.steps.is_empty() || case.expect.is_empty() {
+        return Err(invalid("steps and expect must not be empty".into()));
+    }
+    let mut ids = Vec::new();
+    for (i, s) in case.steps.iter().enumerate() {
+        let id = s
+            .id()
+            .map(str::to_string)
+            .unwrap_or(format!("step{}", i + 1));
+        if ids.contains(&id) {
+            return Err(invalid(format!("steps[{i}].id: '{id}' is used twice")));
+        }
+        if let Action::Replay { of, .. } = s {
+            if !ids.contains(of) {
+                return Err(invalid(format!(
+                    "steps[{i}].of: no earlier step '{of}' to replay"
+                )));
+            }
+        }
+        ids.push(id);
+    }
+    for (i, e) in case.expect.iter().enumerate() {
+        let step = match e {
+            Expect::Response { step, status, .. } => {
+                parse_status(status).map_err(|m| invalid(format!("expect[{i}].status: {m}")))?;
+                Some(step)
+            }
+            Expect::CoreReceived { step, .. }
+            | Expect::IntegrityProtected { step, .. }
+            | Expect::RequestOnSa3 { step } => Some(step),
+            _ => None,
+        };
+        if let Some(s) = step {
+            if !ids.contains(s) {
+                return Err(invalid(format!("expect[{i}].step: no step '{s}'")));
+            }
+        }
+    }
+    case.file = path.to_path_buf();
+    case.area = path
+        .parent()
+        .and_then(|d| d.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_string();
+    Ok(case)
+}
+
+/// The step ids of a case, in order.
+pub fn step_ids(case: &Case) -> Vec<String> {
+    case.steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            s.id()
+                .map(str::to_string)
+                .unwrap_or(format!("step{}", i + 1))
+        })
+        .collect()
+}
+
+/// A status expectation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusExpect {
+    Code(u16),
+    Class(u16),
+    /// Any final response ≥ 300.
+    Reject,
+    /// No final response.
+    None,
+}
+
+/// Parses `494`, `4xx`, `reject`, `none`.
+pub fn parse_status(s: &str) -> Result<StatusExpect, String> {
+    let t = s.trim().to_ascii_lowercase();
+    match t.as_str() {
+        "none" => return Ok(StatusExpect::None),
+        "reject" => return Ok(StatusExpect::Reject),
+        _ => {}
+    }
+    if let Some(c) = t.strip_suffix("xx") {
+        if let Ok(d) = c.parse::<u16>() {
+            if (1..=6).contains(&d) {
+                return Ok(StatusExpect::Class(d));
+            }
+        }
+    }
+    match t.parse::<u16>() {
+        Ok(c) if (100..=699).contains(&c) => Ok(StatusExpect::Code(c)),
+        _ => Err(format!(
+            "'{s}' is not a status code, a class like 4xx, 'reject' or 'none'"
+        )),
+    }
+}
+
+/// Loads every case under the given files/dirs (recursively, `*.yaml`), sorted by path.
+/// Duplicate ids across files are errors.
+pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Case>, CaseError> {
+    let files = crate::vectors::collect_paths(paths).map_err(|e| CaseError::Invalid {
+        path: paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        message: e.to_string(),
+    })?;
+    let mut cases: Vec<Case> = Vec::new();
+    for f in files {
+        let c = load(&f)?;
+        if let Some(other) = cases.iter().find(|o| o.id == c.id) {
+            return Err(CaseError::Invalid {
+                path: f.display().to_string(),
+                message: format!("id '{}' is also used by {}", c.id, other.file.display()),
+            });
+        }
+        cases.push(c);
+    }
+    Ok(cases)
+}
+
+/// The default catalogue directory: `./testcases` when present, else the source tree's.
+pub fn default_dir() -> PathBuf {
+    let local = PathBuf::from("testcases");
+    if local.is_dir() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testcases")
+}

@@ -1,0 +1,181 @@
+//! SUT profiles: `builtin` (the reference P-CSCF in this process, on loopback), `builtin:<flaw>`
+//! (a flawed variant), or a YAML file describing a real deployment (docs/sut-profile.md):
+//!
+//! ```yaml
+//! name: vendor-x lab P-CSCF
+//! topology: pcscf                 # harness = UE + S-CSCF (default); or core
+//! pcscf: 192.0.2.10:5060          # unprotected SIP address of the P-CSCF
+//! encap_port: 4500                # its UDP encapsulation port (UDP-enc-tun)
+//! scscf_listen: 192.0.2.1:5060    # where the harness S-CSCF listens (the P-CSCF's next hop)
+//! ue_addr: 192.0.2.1              # the harness UE's address
+//! realm: ims.example.net
+//! mode: UDP-enc-tun               # or trans (raw sockets: root or CAP_NET_RAW)
+//! offers: [hmac-sha-1-96/aes-cbc, null/aes-gcm, hmac-sha-1-96/null]
+//! confidentiality_required: true  # the P-CSCF's policy forbids ealg=null
+//! timeout_ms: 3000
+//! subscriber: { k: <hex>, opc: <hex> }   # redacted in reports
+//! ```
+
+use super::case::Topology;
+use crate::lab::LabOptions;
+use crate::mech::algorithms::{check_pair, EncAlg, IntegAlg};
+use crate::mech::secagree::ipsec::IpsecMode;
+use crate::roles::pcscf::{Flaw, Flaws};
+use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::time::Duration;
+
+/// Where the P-CSCF under test is.
+#[derive(Debug, Clone)]
+pub enum SutKind {
+    /// The reference P-CSCF in this process, with these flaws.
+    Builtin(Flaws),
+    /// A P-CSCF elsewhere.
+    External {
+        pcscf: SocketAddr,
+        encap_port: u16,
+        scscf_listen: SocketAddr,
+        ue_addr: IpAddr,
+        realm: String,
+    },
+}
+
+/// A resolved SUT profile.
+#[derive(Debug, Clone)]
+pub struct Sut {
+    pub name: String,
+    pub topology: Topology,
+    pub kind: SutKind,
+    pub mode: IpsecMode,
+    pub offers: Vec<(IntegAlg, EncAlg)>,
+    pub confidentiality_required: bool,
+    pub timeout: Duration,
+    /// The profile as given, for the report (keys redacted there).
+    pub raw: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Profile {
+    name: String,
+    #[serde(default = "pcscf_topology")]
+    topology: Topology,
+    pcscf: SocketAddr,
+    #[serde(default = "encap")]
+    encap_port: u16,
+    scscf_listen: SocketAddr,
+    ue_addr: IpAddr,
+    #[serde(default = "realm")]
+    realm: String,
+    #[serde(default = "udp_enc")]
+    mode: String,
+    #[serde(default)]
+    offers: Vec<String>,
+    #[serde(default)]
+    confidentiality_required: bool,
+    #[serde(default = "timeout")]
+    timeout_ms: u64,
+    #[serde(default)]
+    subscriber: Option<serde_yaml_ng::Value>,
+}
+
+fn pcscf_topology() -> Topology {
+    Topology::Pcscf
+}
+fn encap() -> u16 {
+    crate::mech::esp::encap::NAT_T_PORT
+}
+fn realm() -> String {
+    "imsec.test".into()
+}
+fn udp_enc() -> String {
+    "UDP-enc-tun".into()
+}
+fn timeout() -> u64 {
+    3000
+}
+
+fn parse_mode(s: &str) -> Result<IpsecMode, String> {
+    match s {
+        "UDP-enc-tun" | "udp-enc-tun" => Ok(IpsecMode::UdpEncTunnel),
+        "trans" => Ok(IpsecMode::Transport),
+        o => Err(format!("mode: '{o}' is not trans or UDP-enc-tun")),
+    }
+}
+
+fn parse_offers(list: &[String]) -> Result<Vec<(IntegAlg, EncAlg)>, String> {
+    if list.is_empty() {
+        return Ok(LabOptions::default().offers);
+    }
+    list.iter()
+        .map(|o| {
+            let (a, e) = o
+                .split_once('/')
+                .ok_or_else(|| format!("offers: '{o}' is not alg/ealg"))?;
+            let a: IntegAlg = a.parse().map_err(|e| format!("offers: {e}"))?;
+            let e: EncAlg = e.parse().map_err(|e| format!("offers: {e}"))?;
+            check_pair(a, e).map_err(|e| format!("offers '{o}': {e}"))?;
+            Ok((a, e))
+        })
+        .collect()
+}
+
+/// Resolves `--sut`: `builtin`, `builtin:<flaw>[,<flaw>]`, or a profile file.
+pub fn resolve(spec: &str, mode: Option<IpsecMode>) -> Result<Sut, String> {
+    if let Some(rest) = spec.strip_prefix("builtin") {
+        let mut flaws = Flaws::new();
+        match rest.strip_prefix(':') {
+            Some(list) => {
+                for f in list.split(',') {
+                    flaws.insert(f.parse::<Flaw>()?);
+                }
+            }
+            None if rest.is_empty() => {}
+            None => {
+                return Err(format!(
+                    "--sut: '{spec}' is neither builtin[:flaw] nor a file"
+                ))
+            }
+        }
+        let mode = mode.unwrap_or(IpsecMode::UdpEncTunnel);
+        return Ok(Sut {
+            name: spec.to_string(),
+            topology: Topology::Pcscf,
+            kind: SutKind::Builtin(flaws),
+            mode,
+            offers: LabOptions::default().offers,
+            confidentiality_required: false,
+            timeout: Duration::from_millis(3000),
+            raw: serde_json::json!({ "builtin": spec, "mode": mode.token() }),
+        });
+    }
+    let path = Path::new(spec);
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{spec}: {e}"))?;
+    let p: Profile = serde_yaml_ng::from_str(&text).map_err(|e| format!("{spec}: {e}"))?;
+    let mut raw: serde_json::Value =
+        serde_yaml_ng::from_str(&text).map_err(|e| format!("{spec}: {e}"))?;
+    if let Some(obj) = raw.as_object_mut() {
+        if obj.contains_key("subscriber") {
+            obj.insert("subscriber".into(), serde_json::json!("<redacted>"));
+        }
+    }
+    let _ = p.subscriber;
+    let file_mode = parse_mode(&p.mode).map_err(|e| format!("{spec}: {e}"))?;
+    Ok(Sut {
+        name: p.name,
+        topology: p.topology,
+        kind: SutKind::External {
+            pcscf: p.pcscf,
+            encap_port: p.encap_port,
+            scscf_listen: p.scscf_listen,
+            ue_addr: p.ue_addr,
+            realm: p.realm,
+        },
+        mode: mode.unwrap_or(file_mode),
+        offers: parse_offers(&p.offers).map_err(|e| format!("{spec}: {e}"))?,
+        confidentiality_required: p.confidentiality_required,
+        timeout: Duration::from_millis(p.timeout_ms),
+        raw,
+    })
+}
