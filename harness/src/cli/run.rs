@@ -111,6 +111,7 @@ pub fn run(a: RunArgs) -> Result<u8, UsageError> {
     };
     let sut = sut::resolve(&a.sut, mode).map_err(|e| UsageError(format!("--sut: {e}")))?;
     let cases = select(&a.cases, a.filter.as_deref(), &a.tag)?;
+    runner::preflight(&sut).map_err(|e| UsageError(format!("SUT '{}': {e}", sut.name)))?;
     if cases.is_empty() {
         return Err(UsageError("no test case matches".into()));
     }

@@ -560,6 +560,59 @@ pub fn run_all(
     v.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Before any case runs against an external SUT: is anything answering SIP at its address?
+/// An OPTIONS to the unprotected port must draw some response within the timeout; otherwise
+/// the run stops with an environment error (exit 2) instead of a page of inconclusive cases.
+pub fn preflight(sut: &Sut) -> Result<(), String> {
+    let SutKind::External { pcscf, ue_addr, .. } = &sut.kind else {
+        return Ok(());
+    };
+    let sock = std::net::UdpSocket::bind(SocketAddr::new(*ue_addr, 0))
+        .map_err(|e| format!("cannot bind the harness UE address {ue_addr}: {e}"))?;
+    sock.set_read_timeout(Some(sut.timeout))
+        .map_err(|e| e.to_string())?;
+    let local = sock.local_addr().map_err(|e| e.to_string())?;
+    let probe = crate::mech::sip::SipMessage::request("OPTIONS", &format!("sip:{pcscf}"))
+        .with(
+            "Via",
+            &format!("SIP/2.0/UDP {local};rport;branch=z9hG4bKimsecprobe"),
+        )
+        .with("Max-Forwards", "70")
+        .with("From", "<sip:probe@imsec.test>;tag=probe")
+        .with("To", &format!("<sip:{pcscf}>"))
+        .with("Call-ID", "imsec-preflight")
+        .with("CSeq", "1 OPTIONS")
+        .with_content_length();
+    // Connected, so that an ICMP port unreachable comes back as ConnectionRefused.
+    sock.connect(pcscf)
+        .map_err(|e| format!("cannot reach the P-CSCF at {pcscf}: {e}"))?;
+    let mut buf = vec![0u8; 65_535];
+    for _ in 0..2 {
+        match sock.send(&probe.to_bytes()) {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                return Err(format!(
+                    "the P-CSCF at {pcscf} is unreachable (ICMP port unreachable)"
+                ))
+            }
+            Err(e) => return Err(format!("cannot send to the P-CSCF at {pcscf}: {e}")),
+            Ok(_) => {}
+        }
+        match sock.recv(&mut buf) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                return Err(format!(
+                    "the P-CSCF at {pcscf} is unreachable (ICMP port unreachable)"
+                ))
+            }
+            Err(_) => {}
+        }
+    }
+    Err(format!(
+        "the P-CSCF at {pcscf} did not answer an OPTIONS within {} ms (twice): unreachable or silent",
+        sut.timeout.as_millis()
+    ))
+}
+
 /// Evidence helper for callers that need an empty one.
 pub fn no_evidence(summary: &str) -> Evidence {
     Evidence {
