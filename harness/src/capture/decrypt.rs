@@ -5,7 +5,8 @@
 //! 1. SA lookup by SPI and addresses (§3.4.2): no entry → `no_sa`;
 //! 2. anti-replay check (§3.4.3) *before* the ICV: duplicate or left of the window →
 //!    `replayed`, even when its ICV is also bad;
-//! 3. ICV verification and decryption (§3.4.4): failure → `icv_bad`;
+//! 3. ICV verification and decryption (§3.4.4): failure → `icv_bad` (an SA with an unchecked
+//!    ICV skips the verification: see [`SaReport::icv_checked`]);
 //! 4. window update only after the ICV verified, then `accepted` (next header 59 is a
 //!    dummy packet, §2.6: counted, not written out).
 //!
@@ -62,6 +63,16 @@ pub struct SaReport {
     pub replayed: u64,
     pub icv_bad: u64,
     pub dummy: u64,
+    /// Whether the SA verifies an ICV ([`SaCrypto::icv_verified`]). Serialized only when
+    /// false (`"icv_checked": false`: an SA with an unchecked ICV, e.g. Wireshark's "ANY 96
+    /// bit authentication [no checking]", or without integrity), so the JSON of verifying
+    /// SAs keeps its field set; `accepted` then means "decrypted", not "authenticated".
+    #[serde(skip_serializing_if = "is_true")]
+    pub icv_checked: bool,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// The whole report: `{"sas": [...], "no_sa": N}`.
@@ -120,6 +131,7 @@ impl Decryptor {
                 spi: format!("0x{:08x}", spec.spi),
                 src: spec.src_label.clone(),
                 dst: spec.dst_label.clone(),
+                icv_checked: spec.crypto.icv_verified(),
                 ..SaReport::default()
             };
             v.push(State {

@@ -2,7 +2,10 @@
 //! decrypts and verifies every ESP packet of a capture (plain or RFC 3948 UDP-encapsulated,
 //! transport or tunnel mode) with the SAs of a Wireshark `esp_sa` table.
 //!
-//! Outcomes and their order are in [`crate::capture::decrypt`]. Exit 0 after a complete
+//! An SA whose authentication column is Wireshark's "ANY 64/96/128 bit authentication [no
+//! checking]" (integrity key unknown) skips its ICV: its packets that decrypt are `accepted`
+//! and its JSON entry carries `"icv_checked": false` (entries of SAs that verify an ICV do not
+//! have the field). Outcomes and their order are in [`crate::capture::decrypt`]. Exit 0 after a complete
 //! report (whatever the outcomes), 2 when the capture or the esp_sa file cannot be read
 //! (one line naming the file, and the line for esp_sa). Warnings (truncated capture,
 //! packets failing for reasons other than the ICV) go to stderr.
@@ -10,7 +13,6 @@
 use super::{print_json, UsageError, EXIT_OK};
 use crate::capture::decrypt::{Decryptor, Outcome, Report, SaSpec, Selector};
 use crate::capture::{link, pcapng::PcapngWriter, CaptureReader};
-use crate::mech::algorithms::IntegAlg;
 use crate::mech::esp::replay::DEFAULT_WINDOW;
 use crate::mech::esp::uat::{self, IpFamily};
 use clap::{Args, Subcommand};
@@ -25,6 +27,13 @@ pub struct EspArgs {
 #[derive(Subcommand, Debug)]
 pub enum EspCmd {
     /// Decrypt and verify the ESP packets of a pcap/pcapng with a Wireshark esp_sa table.
+    ///
+    /// Each ESP packet is counted once per SA as accepted, replayed or icv_bad (or no_sa).
+    /// An SA whose authentication is "ANY 64/96/128 bit authentication [no checking]"
+    /// (integrity key unknown) skips the ICV: packets that decrypt count as accepted, and
+    /// the SA's JSON entry has "icv_checked": false (so do SAs with NULL authentication
+    /// and CBC encryption, which have no ICV). AES-GMAC SAs use the imsec name
+    /// "AES-GMAC [RFC4543]" with key = key || 4-octet salt.
     Decrypt(DecryptArgs),
 }
 
@@ -32,7 +41,8 @@ pub enum EspCmd {
 pub struct DecryptArgs {
     /// Capture file (pcap or pcapng).
     pub capture: PathBuf,
-    /// Wireshark esp_sa UAT file (one SA per line).
+    /// Wireshark esp_sa UAT file (one SA per line; "ANY n bit authentication [no checking]"
+    /// skips the ICV).
     #[arg(long = "esp-sa", value_name = "FILE")]
     pub esp_sa: PathBuf,
     /// Write the decrypted inner packets here (pcapng, raw IP link type).
@@ -52,10 +62,6 @@ pub fn run(a: EspArgs) -> Result<u8, UsageError> {
     }
 }
 
-/// Name Wireshark lacks: imsec reads an AES-GMAC (RFC 4543) SA from this authentication
-/// name with key || 4-octet salt. Mapped here until `mech::esp::uat` reads it itself.
-const GMAC_NAME: &str = "\"AES-GMAC [RFC4543]\"";
-
 /// Reads the esp_sa table into SA specs; errors name the file and line.
 pub fn load_esp_sa(path: &Path) -> Result<Vec<SaSpec>, UsageError> {
     let name = path.display();
@@ -67,13 +73,7 @@ pub fn load_esp_sa(path: &Path) -> Result<Vec<SaSpec>, UsageError> {
         if t.is_empty() || t.starts_with('#') {
             continue;
         }
-        let gmac = t.contains(GMAC_NAME);
-        let mapped = t.replace(GMAC_NAME, "\"HMAC-SHA-1-96 [RFC2404]\"");
-        let mut sa =
-            uat::parse_line(&mapped, line_no).map_err(|e| UsageError(format!("{name}: {e}")))?;
-        if gmac {
-            sa.integ = IntegAlg::AesGmac;
-        }
+        let sa = uat::parse_line(t, line_no).map_err(|e| UsageError(format!("{name}: {e}")))?;
         let bad = |m: String| UsageError(format!("{name}: line {line_no}: {m}"));
         let crypto = sa.crypto().map_err(|e| bad(e.to_string()))?;
         let sel = |s: &str| -> Result<Selector, UsageError> {
@@ -180,4 +180,7 @@ fn print_table(r: &Report) {
         );
     }
     println!("no SA: {} ESP packets", r.no_sa);
+    for s in r.sas.iter().filter(|s| !s.icv_checked) {
+        println!("SA {}: ICV not checked (accepted = decrypted)", s.spi);
+    }
 }

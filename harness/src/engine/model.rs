@@ -166,3 +166,16 @@ impl RunReport {
         m
     }
 }
+
+/// A case id as a file or anchor name: everything but `[A-Za-z0-9_-]` becomes `_`.
+pub fn slug(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

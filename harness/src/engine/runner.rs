@@ -452,16 +452,7 @@ fn write_case_files(
         }
     }
     packets.sort_by_key(|(t, _)| *t);
-    let safe: String = id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe = super::model::slug(id);
     let pcap_path = dir.join(format!("{safe}.pcapng"));
     let write = || -> std::io::Result<()> {
         let f = std::io::BufWriter::new(std::fs::File::create(&pcap_path)?);
@@ -504,6 +495,7 @@ fn write_case_files(
                 } else {
                     p.integ_key.clone()
                 },
+                unchecked_icv: None,
             }
             .to_line()
         })

@@ -343,13 +343,7 @@ fn request(
         flip_last_byte(&mut w);
     }
     if unprotected {
-        let set = lab.ue.registered_set.ok_or("not registered")?;
-        let sa1 = lab
-            .ue
-            .sa_params(set)
-            .into_iter()
-            .find(|p| p.index == 1)
-            .ok_or("no SA #1")?;
+        let sa1 = lab.ue.current_sa(1).map_err(|e| e.to_string())?;
         let local = SocketAddr::new(sa1.src, sa1.sport);
         lab.ensure_udp(local).map_err(|e| e.to_string())?;
         w = Wire::Udp {
@@ -367,12 +361,9 @@ fn request(
 /// The UE also listens in clear on its protected client port, so a response the P-CSCF
 /// wrongly sends there without ESP is seen (and judged) rather than lost.
 fn listen_on_port_uc(lab: &mut Lab) -> Result<(), String> {
-    let set = lab.ue.registered_set.ok_or("not registered")?;
-    if let Some(sa1) = lab.ue.sa_params(set).into_iter().find(|p| p.index == 1) {
-        let a = SocketAddr::new(sa1.src, sa1.sport);
-        lab.ensure_udp(a).map_err(|e| e.to_string())?;
-    }
-    Ok(())
+    let sa1 = lab.ue.current_sa(1).map_err(|e| e.to_string())?;
+    lab.ensure_udp(SocketAddr::new(sa1.src, sa1.sport))
+        .map_err(|e| e.to_string())
 }
 
 /// A request over the SAs a re-registration replaced: a conformant P-CSCF has deleted them.
@@ -502,13 +493,7 @@ fn core_request(
     method: &str,
     timing: Timing,
 ) -> Result<(), String> {
-    let set = lab.ue.registered_set.ok_or("not registered")?;
-    let sa3 = lab
-        .ue
-        .sa_params(set)
-        .into_iter()
-        .find(|p| p.index == 3)
-        .ok_or("no SA #3")?;
+    let sa3 = lab.ue.current_sa(3).map_err(|e| e.to_string())?;
     let core_addr = SocketAddr::new(lab.scscf_addr().ip(), 5070);
     let pcscf_core = SocketAddr::new(lab.pcscf_cfg.addr, lab.pcscf_cfg.core_port);
     let target = format!("sip:user@{}", SocketAddr::new(sa3.dst, sa3.dport));

@@ -188,28 +188,23 @@ impl Drop for SocketSet {
 
 /// Source address of an IPv4/IPv6 packet.
 pub fn ip_src(p: &[u8]) -> Option<IpAddr> {
-    match p.first()? >> 4 {
-        4 => {
-            let b: [u8; 4] = p.get(12..16)?.try_into().ok()?;
-            Some(IpAddr::from(b))
-        }
-        6 => {
-            let b: [u8; 16] = p.get(8..24)?.try_into().ok()?;
-            Some(IpAddr::from(b))
-        }
-        _ => None,
-    }
+    ip_field(p, 12, 8)
 }
 
 /// Destination address of an IPv4/IPv6 packet.
 pub fn ip_dst(p: &[u8]) -> Option<IpAddr> {
+    ip_field(p, 16, 24)
+}
+
+/// The address at offset `v4` (IPv4) or `v6` (IPv6) of the header.
+fn ip_field(p: &[u8], v4: usize, v6: usize) -> Option<IpAddr> {
     match p.first()? >> 4 {
         4 => {
-            let b: [u8; 4] = p.get(16..20)?.try_into().ok()?;
+            let b: [u8; 4] = p.get(v4..v4 + 4)?.try_into().ok()?;
             Some(IpAddr::from(b))
         }
         6 => {
-            let b: [u8; 16] = p.get(24..40)?.try_into().ok()?;
+            let b: [u8; 16] = p.get(v6..v6 + 16)?.try_into().ok()?;
             Some(IpAddr::from(b))
         }
         _ => None,

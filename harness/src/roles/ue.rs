@@ -210,6 +210,23 @@ impl Ue {
         self.gm.set_ids()
     }
 
+    /// SA row `index` (1..=4, TS 33.203 §7.1 table) of set `set`.
+    pub fn sa(&self, set: u64, index: u8) -> Result<crate::mech::esp::saset::SaParams, UeError> {
+        self.gm
+            .params(set)
+            .into_iter()
+            .find(|p| p.index == index)
+            .ok_or_else(|| UeError::Sa(format!("SA #{index} missing")))
+    }
+
+    /// SA row `index` of the current registration.
+    pub fn current_sa(&self, index: u8) -> Result<crate::mech::esp::saset::SaParams, UeError> {
+        let set = self
+            .registered_set
+            .ok_or_else(|| UeError::Sa("not registered".into()))?;
+        self.sa(set, index)
+    }
+
     /// Parameters (selectors, SPIs, keys) of a set, e.g. for `esp_sa` export.
     pub fn sa_params(&self, id: u64) -> Vec<crate::mech::esp::saset::SaParams> {
         self.gm.params(id)
@@ -313,16 +330,7 @@ impl Ue {
 
     /// The P-CSCF's protected ports (port_pc, port_ps) of a set.
     fn pcscf_ports(&self, set: u64) -> Result<(u16, u16), UeError> {
-        let p = self.gm.params(set);
-        let sa1 = p
-            .iter()
-            .find(|s| s.index == 1)
-            .ok_or_else(|| UeError::Sa("SA #1 missing".into()))?;
-        let sa4 = p
-            .iter()
-            .find(|s| s.index == 4)
-            .ok_or_else(|| UeError::Sa("SA #4 missing".into()))?;
-        Ok((sa4.dport, sa1.dport))
+        Ok((self.sa(set, 4)?.dport, self.sa(set, 1)?.dport))
     }
 
     /// Handles the 401: AKA on the UE side, then the SA set from Security-Server.
@@ -631,13 +639,7 @@ impl Ue {
         method: &str,
         opts: SealOpts,
     ) -> Result<(SipMessage, Wire), UeError> {
-        let port_uc = self
-            .gm
-            .params(set)
-            .iter()
-            .find(|p| p.index == 1)
-            .map(|p| p.sport)
-            .ok_or_else(|| UeError::Sa("SA #1 missing".into()))?;
+        let port_uc = self.sa(set, 1)?.sport;
         let (_, port_ps) = self.pcscf_ports(set)?;
         self.cseq += 1;
         let msg = SipMessage::request(method, &format!("sip:{}", self.cfg.realm))
@@ -661,12 +663,7 @@ impl Ue {
 
     /// Answers a request the P-CSCF sent over SA #3 with 200, over SA #4 (port_us → port_pc).
     pub fn answer(&mut self, req: &SipMessage, set: u64) -> Result<Wire, UeError> {
-        let sa4 = self
-            .gm
-            .params(set)
-            .into_iter()
-            .find(|p| p.index == 4)
-            .ok_or_else(|| UeError::Sa("SA #4 missing".into()))?;
+        let sa4 = self.sa(set, 4)?;
         let tag = self.tag.clone();
         let r = SipMessage::response_to(req, 200, "OK", Some(&tag)).with_content_length();
         self.protect(set, sa4.sport, sa4.dport, &r, SealOpts::default())

@@ -152,6 +152,7 @@ pub fn write(dir: &Path) -> (PathBuf, String, Vec<(String, Vec<u8>)>) {
                             enc_key,
                             integ,
                             integ_key: ik,
+                            unchecked_icv: None,
                         }
                         .to_line(),
                     );

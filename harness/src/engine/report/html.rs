@@ -121,17 +121,7 @@ fn duration(ms: u64) -> String {
 
 /// `c<index>-<id with anything but [A-Za-z0-9_-] replaced>`: unique and attribute-safe.
 fn anchor(i: usize, id: &str) -> String {
-    let slug: String = id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("c{}-{slug}", i + 1)
+    format!("c{}-{}", i + 1, crate::engine::model::slug(id))
 }
 
 /// Orders "§7.2" before "§7.10": digit runs compare as numbers.

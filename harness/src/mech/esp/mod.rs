@@ -16,7 +16,9 @@ mod transform;
 pub mod uat;
 
 pub use packet::{EspPacket, Trailer, HEADER_LEN};
-pub use sa::{CounterIv, FixedIv, IvSource, Opened, PadFill, Padding, SaCrypto, SealParams};
+pub use sa::{
+    CounterIv, FixedIv, IvSource, Opened, PadFill, Padding, SaCrypto, SealParams, UncheckedIcv,
+};
 
 use crate::mech::algorithms::PairError;
 

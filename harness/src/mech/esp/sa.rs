@@ -108,6 +108,35 @@ impl Opened {
     }
 }
 
+/// Length of an ICV that an SA carries but cannot check because its integrity key is unknown
+/// (Wireshark's esp_sa "ANY 64/96/128 bit authentication [no checking]"). Used to decrypt
+/// third-party captures whose authentication key was not published: the ICV octets are
+/// skipped (RFC 4303 §2.8 places them after the Next Header), nothing is authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UncheckedIcv {
+    Bits64,
+    /// The length of HMAC-MD5-96 / HMAC-SHA-1-96 (RFC 2403 §2, RFC 2404 §2).
+    Bits96,
+    /// The length of AES-GMAC / HMAC-SHA-256-128 (RFC 4543 §3, RFC 4868 §2.3).
+    Bits128,
+}
+
+impl UncheckedIcv {
+    pub const ALL: [UncheckedIcv; 3] = [
+        UncheckedIcv::Bits64,
+        UncheckedIcv::Bits96,
+        UncheckedIcv::Bits128,
+    ];
+    /// ICV length in octets (8, 12 or 16).
+    pub const fn octets(self) -> usize {
+        match self {
+            UncheckedIcv::Bits64 => 8,
+            UncheckedIcv::Bits96 => 12,
+            UncheckedIcv::Bits128 => 16,
+        }
+    }
+}
+
 /// The keyed transforms of one SA (RFC 4303 §3.2), built once and used for every packet.
 #[derive(Clone)]
 pub struct SaCrypto {
@@ -189,6 +218,50 @@ impl SaCrypto {
             check_alignment: true,
             verify_icv: true,
         })
+    }
+
+    /// An SA whose ICV of `icv` length is skipped, not verified: decryption only, for
+    /// captures whose integrity key is unknown (Wireshark "ANY n bit authentication [no
+    /// checking]"). `integ_alg()` is then `Null`, [`Self::unchecked_icv`] is `Some`, and
+    /// `verify_icv` is false (setting it to true makes every packet fail with `IcvBad`, since
+    /// there is nothing to verify against). `seal` writes an all-zero ICV of that length.
+    /// `enc_alg` may be `Null` (an ealg=null capture without its integrity key: RFC 4303 §5
+    /// forbids such an SA for traffic; here it only reads a capture). Refuses aes-gcm, whose
+    /// ICV is its own tag (RFC 4106 §3; Wireshark refuses that combination too).
+    pub fn new_unchecked_icv(
+        enc_alg: EncAlg,
+        enc_key: &[u8],
+        salt: &[u8],
+        icv: UncheckedIcv,
+    ) -> Result<SaCrypto, EspError> {
+        if enc_alg == EncAlg::AesGcm {
+            return Err(PairError::AeadWithSeparateInteg.into());
+        }
+        let (_, enc) = super::transform::build(IntegAlg::Null, enc_alg, &[], enc_key, salt)?;
+        Ok(SaCrypto {
+            integ_alg: IntegAlg::Null,
+            enc_alg,
+            integ: Integ::Unchecked(icv.octets()),
+            enc,
+            verify_padding: true,
+            check_alignment: true,
+            verify_icv: false,
+        })
+    }
+
+    /// `Some` for an SA built by [`Self::new_unchecked_icv`].
+    pub fn unchecked_icv(&self) -> Option<UncheckedIcv> {
+        match self.integ {
+            Integ::Unchecked(n) => UncheckedIcv::ALL.into_iter().find(|u| u.octets() == n),
+            _ => None,
+        }
+    }
+
+    /// Whether `open` verifies an ICV at all: an AEAD tag (aes-gcm, always checked) or a
+    /// separate integrity transform with `verify_icv` set. False for unchecked-ICV SAs,
+    /// confidentiality-only SAs ([`Self::new_lenient`]) and `verify_icv = false`.
+    pub fn icv_verified(&self) -> bool {
+        self.enc.icv_len() > 0 || (self.verify_icv && self.integ.icv_len() > 0)
     }
 
     pub fn integ_alg(&self) -> IntegAlg {

@@ -36,6 +36,9 @@ pub(super) enum Integ {
     Md5(Box<HmacMd5>),
     Sha1(Box<HmacSha1>),
     Gmac(Box<Gmac>),
+    /// An ICV of this many octets is carried but cannot be checked (integrity key unknown;
+    /// Wireshark's "ANY n bit authentication [no checking]"). Computes as zeros, never verifies.
+    Unchecked(usize),
 }
 
 /// AES-GCM key state (RFC 4106 §4, §8.1: the last 4 octets of the keying material are the salt).
@@ -169,6 +172,7 @@ impl Integ {
             Integ::Null => 0,
             Integ::Md5(_) | Integ::Sha1(_) => 12,
             Integ::Gmac(_) => 16,
+            Integ::Unchecked(n) => *n,
         }
     }
 
@@ -196,7 +200,7 @@ impl Integ {
             }
         }
         match self {
-            Integ::Null => {}
+            Integ::Null | Integ::Unchecked(_) => {}
             Integ::Md5(m) => hmac(m.as_ref(), data, seq_hi, icv),
             Integ::Sha1(m) => hmac(m.as_ref(), data, seq_hi, icv),
             Integ::Gmac(g) => *icv = g.tag(data, seq_hi),
@@ -204,7 +208,11 @@ impl Integ {
     }
 
     /// Constant-time ICV check (RFC 4303 §3.4.4.1).
+    /// An `Unchecked` ICV never verifies (fails closed if a caller asks for the check).
     pub(super) fn verify(&self, data: &[u8], seq_hi: Option<u32>, icv: &[u8]) -> bool {
+        if let Integ::Unchecked(_) = self {
+            return false;
+        }
         let mut want = [0u8; 16];
         self.compute(data, seq_hi, &mut want);
         let n = self.icv_len();

@@ -10,11 +10,21 @@
 //!
 //! Algorithm names are Wireshark's `esp_encryption_type_vals` / `esp_authentication_type_vals`.
 //! The AES-GCM key is key || 4-octet salt (RFC 4106 §8.1), 20 octets for AES-128.
-//! Wireshark has no AES-GMAC (RFC 4543) entry: such SAs are written as NULL encryption with
-//! "ANY 128 bit authentication [no checking]" (Wireshark then shows the payload without
-//! checking the ICV) and cannot be read back into an SA.
+//!
+//! "ANY 64 bit authentication [no checking]" (and 96, 128 bit) are Wireshark's entries for an
+//! SA whose integrity key is unknown: the ICV of that length is skipped, not verified. They
+//! read into [`UatSa::unchecked_icv`] and build a [`SaCrypto::new_unchecked_icv`] SA, so
+//! third-party captures with only the encryption key published can be decrypted.
+//! (Wireshark's 192/256-bit entries are not read: no IMS transform has an ICV over 16 octets.)
+//!
+//! Wireshark has no AES-GMAC (RFC 4543) entry. imsec reads the extension name
+//! "AES-GMAC [RFC4543]" (authentication column, key = 16-octet key || 4-octet salt, with
+//! NULL encryption), which tshark reports as an invalid value and skips. [`UatSa::to_line`]
+//! keeps to names Wireshark loads and writes a GMAC SA as NULL encryption with
+//! "ANY 128 bit authentication [no checking]"; such a line reads back as an unchecked-ICV
+//! NULL SA, not as GMAC (its 8-octet IV then shows up in the payload).
 
-use super::{EspError, SaCrypto};
+use super::{EspError, SaCrypto, UncheckedIcv};
 use crate::mech::algorithms::{EncAlg, IntegAlg};
 
 const ENC_NULL: &str = "NULL";
@@ -26,7 +36,19 @@ const ENC_AES_GCM_OLD: &str = "AES-GCM [RFC4106]";
 const AUTH_NULL: &str = "NULL";
 const AUTH_SHA1: &str = "HMAC-SHA-1-96 [RFC2404]";
 const AUTH_MD5: &str = "HMAC-MD5-96 [RFC2403]";
+const AUTH_ANY64: &str = "ANY 64 bit authentication [no checking]";
+const AUTH_ANY96: &str = "ANY 96 bit authentication [no checking]";
 const AUTH_ANY128: &str = "ANY 128 bit authentication [no checking]";
+/// imsec extension (Wireshark has no ESP AES-GMAC entry); key column = key || salt.
+const AUTH_GMAC: &str = "AES-GMAC [RFC4543]";
+
+fn any_name(u: UncheckedIcv) -> &'static str {
+    match u {
+        UncheckedIcv::Bits64 => AUTH_ANY64,
+        UncheckedIcv::Bits96 => AUTH_ANY96,
+        UncheckedIcv::Bits128 => AUTH_ANY128,
+    }
+}
 
 /// IP version column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,9 +68,13 @@ pub struct UatSa {
     pub enc: EncAlg,
     /// For aes-gcm: key || salt.
     pub enc_key: Vec<u8>,
+    /// `Null` when `unchecked_icv` is set.
     pub integ: IntegAlg,
-    /// For aes-gmac: key || salt (written, but not readable by Wireshark).
+    /// For aes-gmac: key || salt. Ignored (but written back) when `unchecked_icv` is set.
     pub integ_key: Vec<u8>,
+    /// `Some` for Wireshark's "ANY n bit authentication [no checking]": the ICV is skipped,
+    /// not verified; `integ` is then `Null` and takes no part.
+    pub unchecked_icv: Option<UncheckedIcv>,
 }
 
 /// Why a UAT line could not be read.
@@ -130,16 +156,24 @@ fn enc_from(name: &str) -> Option<EncAlg> {
     .map(|(_, a)| a)
 }
 
-fn integ_from(name: &str) -> Option<IntegAlg> {
+/// The authentication column: an algorithm, or an unchecked ICV length (integ `Null`).
+fn integ_from(name: &str) -> Option<(IntegAlg, Option<UncheckedIcv>)> {
     let n = name.trim();
     [
         (AUTH_NULL, IntegAlg::Null),
         (AUTH_SHA1, IntegAlg::HmacSha1_96),
         (AUTH_MD5, IntegAlg::HmacMd5_96),
+        (AUTH_GMAC, IntegAlg::AesGmac),
     ]
     .into_iter()
     .find(|(s, _)| s.eq_ignore_ascii_case(n))
-    .map(|(_, a)| a)
+    .map(|(_, a)| (a, None))
+    .or_else(|| {
+        UncheckedIcv::ALL
+            .into_iter()
+            .find(|u| any_name(*u).eq_ignore_ascii_case(n))
+            .map(|u| (IntegAlg::Null, Some(u)))
+    })
 }
 
 /// Parses one line (`line_no` only labels errors).
@@ -167,6 +201,8 @@ pub fn parse_line(text: &str, line_no: usize) -> Result<UatSa, UatError> {
             format!("SPI '{spi_t}' (wildcard SPIs are not supported)"),
         )
     })?;
+    let (integ_alg, unchecked_icv) = integ_from(integ)
+        .ok_or_else(|| err(line_no, format!("unsupported authentication '{integ}'")))?;
     Ok(UatSa {
         family,
         src: src.clone(),
@@ -175,9 +211,9 @@ pub fn parse_line(text: &str, line_no: usize) -> Result<UatSa, UatError> {
         enc: enc_from(enc)
             .ok_or_else(|| err(line_no, format!("unsupported encryption '{enc}'")))?,
         enc_key: key(enc_key).map_err(|m| err(line_no, format!("encryption key: {m}")))?,
-        integ: integ_from(integ)
-            .ok_or_else(|| err(line_no, format!("unsupported authentication '{integ}'")))?,
+        integ: integ_alg,
         integ_key: key(integ_key).map_err(|m| err(line_no, format!("authentication key: {m}")))?,
+        unchecked_icv,
     })
 }
 
@@ -190,30 +226,32 @@ pub fn parse_file(text: &str) -> Result<Vec<UatSa>, UatError> {
         .collect()
 }
 
+fn enc_name(e: EncAlg) -> &'static str {
+    match e {
+        EncAlg::Null => ENC_NULL,
+        EncAlg::DesEde3Cbc => ENC_3DES,
+        EncAlg::AesCbc => ENC_AES_CBC,
+        EncAlg::AesGcm => ENC_AES_GCM_16,
+    }
+}
+
 fn hex0x(k: &[u8]) -> String {
     format!("0x{}", hex::encode(k))
 }
 
 impl UatSa {
-    /// The Wireshark line (eight columns).
+    /// The Wireshark line (eight columns), with names Wireshark loads (see the module doc
+    /// for AES-GMAC, written as "ANY 128 bit authentication [no checking]").
     pub fn to_line(&self) -> String {
-        let (enc, auth) = match (self.enc, self.integ) {
-            (EncAlg::Null, IntegAlg::AesGmac) => (ENC_NULL, AUTH_ANY128),
-            (e, i) => (
-                match e {
-                    EncAlg::Null => ENC_NULL,
-                    EncAlg::DesEde3Cbc => ENC_3DES,
-                    EncAlg::AesCbc => ENC_AES_CBC,
-                    EncAlg::AesGcm => ENC_AES_GCM_16,
-                },
-                match i {
-                    IntegAlg::HmacSha1_96 => AUTH_SHA1,
-                    IntegAlg::HmacMd5_96 => AUTH_MD5,
-                    IntegAlg::AesGmac => AUTH_ANY128,
-                    IntegAlg::Null => AUTH_NULL,
-                },
-            ),
+        let auth = match (self.unchecked_icv, self.integ) {
+            (Some(u), _) => any_name(u),
+            (None, IntegAlg::HmacSha1_96) => AUTH_SHA1,
+            (None, IntegAlg::HmacMd5_96) => AUTH_MD5,
+            // No Wireshark entry for GMAC (module doc): shown, not checked, by Wireshark.
+            (None, IntegAlg::AesGmac) => AUTH_ANY128,
+            (None, IntegAlg::Null) => AUTH_NULL,
         };
+        let enc = enc_name(self.enc);
         let proto = match self.family {
             IpFamily::V4 => "IPv4",
             IpFamily::V6 => "IPv6",
@@ -229,10 +267,14 @@ impl UatSa {
     }
 
     /// Builds the SA transforms, splitting GCM/GMAC key || salt (last 4 octets).
-    /// Uses [`SaCrypto::new_lenient`]: Wireshark tables may hold confidentiality-only SAs.
+    /// Uses [`SaCrypto::new_lenient`]: Wireshark tables may hold confidentiality-only SAs;
+    /// an unchecked ICV gives [`SaCrypto::new_unchecked_icv`] (`verify_icv` false).
     pub fn crypto(&self) -> Result<SaCrypto, EspError> {
         fn split(k: &[u8]) -> (&[u8], &[u8]) {
             k.split_at(k.len().saturating_sub(4))
+        }
+        if let Some(icv) = self.unchecked_icv {
+            return SaCrypto::new_unchecked_icv(self.enc, &self.enc_key, &[], icv);
         }
         let (ik, ek, salt) = match (self.integ, self.enc) {
             (_, EncAlg::AesGcm) => {
@@ -283,6 +325,74 @@ mod tests {
         // TripleDES casing differs between Wireshark versions and strongSwan.
         let l = "\"IPv4\",\"a\",\"b\",\"0x1\",\"TripleDes-CBC [RFC2451]\",\"0x00\",\"NULL\",\"0x\"";
         assert_eq!(parse_line(l, 1).unwrap().enc, EncAlg::DesEde3Cbc);
+    }
+
+    #[test]
+    fn unchecked_icv_entries_skip_the_icv() {
+        use crate::mech::esp::{FixedIv, SealParams};
+        let ek = [0x11u8; 16];
+        let line = |auth: &str| {
+            format!(
+                "\"IPv4\",\"*\",\"*\",\"0x00000042\",\"AES-CBC [RFC3602]\",\"0x{}\",\"{auth}\",\"0x\"",
+                hex::encode(ek)
+            )
+        };
+        for (u, octets) in [
+            (UncheckedIcv::Bits64, 8),
+            (UncheckedIcv::Bits96, 12),
+            (UncheckedIcv::Bits128, 16),
+        ] {
+            let l = line(any_name(u));
+            let sa = parse_line(&l, 1).unwrap();
+            assert_eq!((sa.integ, sa.unchecked_icv), (IntegAlg::Null, Some(u)));
+            assert_eq!(sa.to_line(), l);
+            let c = sa.crypto().unwrap();
+            assert_eq!((c.icv_len(), c.verify_icv), (octets, false));
+            assert_eq!(c.unchecked_icv(), Some(u));
+            assert!(!c.icv_verified());
+        }
+        // A packet of an HMAC-SHA-1-96 SA with the same encryption key: the unchecked SA
+        // decrypts it whatever its ICV holds; the checked SA refuses a tampered ICV.
+        let real =
+            SaCrypto::new(IntegAlg::HmacSha1_96, EncAlg::AesCbc, &[7; 20], &ek, &[]).unwrap();
+        let mut pkt = Vec::new();
+        let p = SealParams {
+            spi: 0x42,
+            seq: 1,
+            seq_hi: None,
+            next_header: 17,
+            padding: Default::default(),
+        };
+        real.seal(&p, b"inner payload", &mut FixedIv(vec![3; 16]), &mut pkt)
+            .unwrap();
+        let n = pkt.len();
+        pkt[n - 1] ^= 0xff;
+        let mut out = Vec::new();
+        assert_eq!(real.open(&pkt, None, &mut out), Err(EspError::IcvBad));
+        let mut unchecked = parse_line(&line(AUTH_ANY96), 1).unwrap().crypto().unwrap();
+        let o = unchecked.open(&pkt, None, &mut out).unwrap();
+        assert_eq!(&out[o.payload], b"inner payload");
+        // Asking an unchecked SA to verify fails closed.
+        unchecked.verify_icv = true;
+        assert_eq!(unchecked.open(&pkt, None, &mut out), Err(EspError::IcvBad));
+        // NULL encryption is readable; AES-GCM has its own tag (Wireshark refuses it too).
+        let null = "\"IPv6\",\"*\",\"*\",\"0x1\",\"NULL\",\"\",\"ANY 96 bit authentication [no checking]\",\"\"";
+        assert!(parse_line(null, 1).unwrap().crypto().is_ok());
+        let gcm = "\"IPv4\",\"*\",\"*\",\"0x1\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x0102030405060708090a0b0c0d0e0f10cafebabe\",\"ANY 128 bit authentication [no checking]\",\"\"";
+        assert!(parse_line(gcm, 1).unwrap().crypto().is_err());
+        // Wireshark's longer no-checking entries are not read.
+        assert!(parse_line(&line("ANY 192 bit authentication [no checking]"), 1).is_err());
+    }
+
+    #[test]
+    fn gmac_extension_name_reads_key_and_salt() {
+        let l = "\"IPv4\",\"10.0.0.1\",\"10.0.0.2\",\"0x00001007\",\"NULL\",\"\",\"AES-GMAC [RFC4543]\",\"0x0102030405060708090a0b0c0d0e0f1011121314\"";
+        let sa = parse_line(l, 1).unwrap();
+        assert_eq!((sa.integ, sa.unchecked_icv), (IntegAlg::AesGmac, None));
+        let c = sa.crypto().unwrap();
+        assert_eq!((c.iv_len(), c.icv_len(), c.icv_verified()), (8, 16, true));
+        // Written with a name Wireshark loads.
+        assert!(sa.to_line().contains(AUTH_ANY128));
     }
 
     #[test]
