@@ -90,6 +90,10 @@ pub struct HeaderTamper {
     /// Replace the whole value by this text.
     #[serde(default)]
     pub replace: Option<String>,
+    /// Change these parameters of the first mechanism to a different valid value, whatever
+    /// the P-CSCF chose (alg, ealg, mod, prot, q, spi-c, spi-s, port-c, port-s).
+    #[serde(default)]
+    pub alter: Vec<String>,
 }
 
 /// ESP-level deviations of a request.
@@ -116,10 +120,14 @@ pub enum Action {
         #[serde(default)]
         id: Option<String>,
     },
-    /// The initial REGISTER; on a usable 401 the UE sets up the temporary SAs.
+    /// The initial REGISTER; on a usable 401 the UE sets up the temporary SAs. With
+    /// `offers` (`alg/ealg` list, forbidden pairs allowed), the UE offers exactly those and the
+    /// step only records the answer (a rejection is then not a problem).
     InitialRegister {
         #[serde(default)]
         id: Option<String>,
+        #[serde(default)]
+        offers: Option<Vec<String>>,
     },
     /// The REGISTER answering the challenge, with optional deviations.
     ProtectedRegister {
@@ -195,7 +203,7 @@ impl Action {
     pub fn id(&self) -> Option<&str> {
         match self {
             Action::Register { id }
-            | Action::InitialRegister { id }
+            | Action::InitialRegister { id, .. }
             | Action::ProtectedRegister { id, .. }
             | Action::Request { id, .. }
             | Action::Replay { id, .. }
@@ -226,7 +234,8 @@ impl Action {
 #[serde(tag = "check", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Expect {
     /// The final response the UE got to step `step`: `status` is a code (`494`), a class
-    /// (`4xx`, `2xx`), `reject` (any final ≥ 300) or `none` (no response: silence).
+    /// (`4xx`, `2xx`), `reject` (any final ≥ 300 but a 401/407 challenge) or `none` (no
+    /// response: silence).
     Response {
         step: String,
         status: String,
@@ -260,6 +269,9 @@ pub enum Expect {
     EspSequence,
     /// The request of `core_request` step `step` reached the UE on SA #3.
     RequestOnSa3 { step: String },
+    /// The P-CSCF chose the same alg/ealg in the challenges of both steps (its own preference
+    /// decides, not the order of the UE's offer).
+    SameChoice { steps: Vec<String> },
 }
 
 impl Expect {
@@ -277,6 +289,7 @@ impl Expect {
             Expect::NoDummyPackets => "no_dummy_packets",
             Expect::EspSequence => "esp_sequence",
             Expect::RequestOnSa3 { .. } => "request_on_sa3",
+            Expect::SameChoice { .. } => "same_choice",
         }
     }
     /// Whether judging it needs the core view (what the P-CSCF forwarded).
@@ -376,6 +389,16 @@ pub fn load(path: &Path) -> Result<Case, CaseError> {
         ids.push(id);
     }
     for (i, e) in case.expect.iter().enumerate() {
+        if let Expect::SameChoice { steps } = e {
+            if steps.len() != 2 {
+                return Err(invalid(format!(
+                    "expect[{i}].steps: name exactly two steps"
+                )));
+            }
+            if let Some(s) = steps.iter().find(|s| !ids.contains(s)) {
+                return Err(invalid(format!("expect[{i}].steps: no step '{s}'")));
+            }
+        }
         let step = match e {
             Expect::Response { step, status, .. } => {
                 parse_status(status).map_err(|m| invalid(format!("expect[{i}].status: {m}")))?;

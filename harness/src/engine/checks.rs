@@ -90,7 +90,8 @@ pub fn evaluate(e: &Expect, o: &Observations<'_>) -> CheckResult {
                 (StatusExpect::None, Some(c)) => c < 200,
                 (StatusExpect::Code(w), Some(c)) => w == c,
                 (StatusExpect::Class(d), Some(c)) => c / 100 == d,
-                (StatusExpect::Reject, Some(c)) => c >= 300,
+                // A challenge (401/407) means the server goes on: it is not a rejection.
+                (StatusExpect::Reject, Some(c)) => c >= 300 && c != 401 && c != 407,
                 (_, None) => false,
             };
             if !ok_status {
@@ -418,6 +419,7 @@ pub fn evaluate(e: &Expect, o: &Observations<'_>) -> CheckResult {
                 vec![],
             )
         }
+        Expect::SameChoice { steps } => same_choice(e, o, steps),
         Expect::RequestOnSa3 { step: id } => {
             let Some(st) = step(o, id) else {
                 return result(
@@ -581,4 +583,52 @@ fn algorithm_from_offer(e: &Expect, o: &Observations<'_>, confidentiality: bool)
         format!("chosen {:?} from the UE's offer {:?}", chosen, offered),
         ev,
     )
+}
+
+/// The alg/ealg pairs the Security-Server of a step's response named.
+fn chosen_in(o: &Observations<'_>, id: &str) -> Option<(usize, Vec<(String, String)>)> {
+    let st = step(o, id)?;
+    let i = st.response?;
+    let m = sip_at(o, i)?;
+    let server = sec_list(m, "Security-Server");
+    let pairs: Vec<(String, String)> = ipsec_offers(&server, Mode::Lenient)
+        .into_iter()
+        .filter_map(|(_, r)| r.ok().map(|(x, _)| (x.alg.to_string(), x.ealg.to_string())))
+        .collect();
+    (!pairs.is_empty()).then_some((i, pairs))
+}
+
+fn same_choice(e: &Expect, o: &Observations<'_>, steps: &[String]) -> CheckResult {
+    let (Some(a), Some(b)) = (steps.first(), steps.get(1)) else {
+        return result(
+            e,
+            Verdict::Error,
+            "same_choice needs two steps".into(),
+            vec![],
+        );
+    };
+    match (chosen_in(o, a), chosen_in(o, b)) {
+        (Some((i, x)), Some((j, y))) => {
+            let ev = [i, j]
+                .iter()
+                .filter_map(|k| (o.seen_to_trace)(*k))
+                .collect();
+            if x == y {
+                result(e, Verdict::Pass, format!("both challenges chose {x:?}"), ev)
+            } else {
+                result(
+                    e,
+                    Verdict::Fail,
+                    format!("the choice followed the UE's order: '{a}' got {x:?}, '{b}' got {y:?}"),
+                    ev,
+                )
+            }
+        }
+        _ => result(
+            e,
+            Verdict::Inconclusive,
+            "a step got no challenge with a readable Security-Server".into(),
+            vec![],
+        ),
+    }
 }

@@ -48,6 +48,28 @@ fn core_len(lab: &Lab) -> usize {
         .unwrap_or(0)
 }
 
+/// A different valid value for a parameter (the weakest alternative first).
+fn altered(name: &str, cur: &str) -> String {
+    let pick = |choices: &[&str]| {
+        choices
+            .iter()
+            .find(|c| !c.eq_ignore_ascii_case(cur))
+            .map(|c| c.to_string())
+            .unwrap_or_default()
+    };
+    match name.to_ascii_lowercase().as_str() {
+        "alg" => pick(&["hmac-md5-96", "hmac-sha-1-96", "aes-gmac"]),
+        "ealg" => pick(&["null", "des-ede3-cbc", "aes-cbc"]),
+        "mod" => pick(&["tun", "trans", "UDP-enc-tun"]),
+        "prot" => pick(&["ah", "esp"]),
+        "q" => pick(&["0.9", "0.5"]),
+        _ => match cur.parse::<u64>() {
+            Ok(n) => (n ^ 1).max(256).to_string(),
+            Err(_) => format!("{cur}x"),
+        },
+    }
+}
+
 /// Applies a tamper to a mechanism list.
 pub fn tamper(list: &[Mechanism], t: &HeaderTamper) -> Result<Vec<Mechanism>, String> {
     if t.omit {
@@ -63,6 +85,15 @@ pub fn tamper(list: &[Mechanism], t: &HeaderTamper) -> Result<Vec<Mechanism>, St
         out.remove(0);
     }
     if let Some(first) = out.first_mut() {
+        for name in &t.alter {
+            let p = first
+                .params
+                .iter_mut()
+                .find(|p| p.name.eq_ignore_ascii_case(name))
+                .ok_or_else(|| format!("alter: the first mechanism has no '{name}'"))?;
+            let cur = p.value.clone().unwrap_or_default();
+            p.value = Some(altered(name, &cur));
+        }
         for name in &t.remove {
             first.params.retain(|p| !p.name.eq_ignore_ascii_case(name));
         }
@@ -149,6 +180,9 @@ pub fn run(lab: &mut Lab, id: &str, action: &Action, timing: Timing) -> StepReco
                     .unwrap_or_else(|| "registration failed".into()))
             }
         }
+        Action::InitialRegister {
+            offers: Some(list), ..
+        } => offered_register(lab, &mut rec, list),
         Action::InitialRegister { .. } => {
             let (msg, w) = lab.ue.initial_register();
             transact(lab, &w, &msg).and_then(|i| {
@@ -385,6 +419,33 @@ fn over_previous(
     lab.note_sent_sip(&msg);
     rec.response = final_within(lab, timing.silence);
     Ok(())
+}
+
+/// An initial REGISTER offering exactly `list` (forbidden pairs included); only records the
+/// answer, and sets up SAs when the answer is a challenge the UE can use.
+fn offered_register(lab: &mut Lab, rec: &mut StepRecord, list: &[String]) -> Result<(), String> {
+    let mut offers = Vec::new();
+    for o in list {
+        let (a, e) = o
+            .split_once('/')
+            .ok_or_else(|| format!("offers: '{o}' is not alg/ealg"))?;
+        offers.push((
+            a.parse().map_err(|e| format!("offers: {e}"))?,
+            e.parse().map_err(|e| format!("offers: {e}"))?,
+        ));
+    }
+    let saved = std::mem::replace(&mut lab.ue.cfg.offers, offers);
+    lab.ue.ports = lab.ue.fresh_ports();
+    let (msg, w) = lab.ue.initial_register();
+    let r = transact(lab, &w, &msg);
+    if let Ok(i) = r {
+        rec.response = Some(i);
+        if let Some(m) = lab.seen[i].sip.clone().filter(|m| m.status() == Some(401)) {
+            let _ = lab.ue.on_challenge(&m);
+        }
+    }
+    lab.ue.cfg.offers = saved;
+    r.map(|_| ())
 }
 
 /// Corrupts the last octet of an ESP packet (part of the ICV).

@@ -40,10 +40,17 @@ pub enum Flaw {
     WrongSaRequest,
     /// Tells the core `integrity-protected="no"` for a REGISTER received over the SAs.
     WrongIntegrityProtected,
+    /// Accepts the REGISTER answering the challenge in clear on its protected port.
+    AcceptUnprotectedRegister,
+    /// Takes the UE's first usable offer instead of deciding by its own preference.
+    PreferUeOrder,
+    /// Answers offers of pairs Annex H forbids (null+null, alg=null without aes-gcm) with a
+    /// challenge naming them, instead of refusing.
+    AcceptForbiddenPair,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 16] = [
+    pub const ALL: [Flaw; 19] = [
         Flaw::LeakCkIk,
         Flaw::AcceptModifiedVerify,
         Flaw::IgnoreSecurityClientChange,
@@ -60,6 +67,9 @@ impl Flaw {
         Flaw::KeepOldSas,
         Flaw::WrongSaRequest,
         Flaw::WrongIntegrityProtected,
+        Flaw::AcceptUnprotectedRegister,
+        Flaw::PreferUeOrder,
+        Flaw::AcceptForbiddenPair,
     ];
 
     /// The name used in `builtin:<flaw>`.
@@ -81,6 +91,9 @@ impl Flaw {
             Flaw::KeepOldSas => "keep-old-sas",
             Flaw::WrongSaRequest => "wrong-sa-request",
             Flaw::WrongIntegrityProtected => "wrong-integrity-protected",
+            Flaw::AcceptUnprotectedRegister => "accept-unprotected-register",
+            Flaw::PreferUeOrder => "prefer-ue-order",
+            Flaw::AcceptForbiddenPair => "accept-forbidden-pair",
         }
     }
 }

@@ -331,6 +331,21 @@ impl Pcscf {
         local: SocketAddr,
         peer: SocketAddr,
     ) -> Vec<Wire> {
+        if self.cfg.has(Flaw::AcceptUnprotectedRegister)
+            && msg.method().as_deref() == Some("REGISTER")
+            && msg.status().is_none()
+        {
+            // Flawed variant: the answer to the challenge is taken as if it came over the
+            // temporary SAs of that UE.
+            let aor = super::subscriber::uri_identity(msg.header("To").unwrap_or(""));
+            if let Some(p) = self.pending.get(&aor) {
+                let origin = Origin::Protected {
+                    set_id: p.set_id,
+                    ue: peer,
+                };
+                return self.on_register(msg, origin);
+            }
+        }
         if !self.cfg.has(Flaw::AcceptUnprotected) {
             self.log.push(format!(
                 "plain SIP on protected port {local} from {peer}: dropped"

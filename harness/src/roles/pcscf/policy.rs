@@ -34,6 +34,17 @@ impl Default for AlgPolicy {
     }
 }
 
+/// Deliberate deviations of the selection (flawed variants only).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SelectFlaws {
+    /// Take a null-encryption offer first.
+    pub choose_null: bool,
+    /// Let the UE's order decide.
+    pub ue_order: bool,
+    /// Take the first offer even if Annex H forbids its pair.
+    pub any_pair: bool,
+}
+
 /// Why no offer could be taken.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SelectError {
@@ -52,8 +63,9 @@ pub fn select_offer<'a>(
     offers: &'a [IpsecOffer],
     policy: &AlgPolicy,
     modes: &[IpsecMode],
-    choose_null: bool,
+    flawed: SelectFlaws,
 ) -> Result<&'a IpsecOffer, SelectError> {
+    let choose_null = flawed.choose_null;
     if offers.is_empty() {
         return Err(SelectError::NoOffer);
     }
@@ -61,6 +73,12 @@ pub fn select_offer<'a>(
     if usable.is_empty() {
         let m: Vec<_> = modes.iter().map(|m| m.token()).collect();
         return Err(SelectError::NoMode(m.join(", ")));
+    }
+    if flawed.ue_order {
+        // Flawed variant: the UE's order decides.
+        if let Some(o) = usable.iter().find(|o| check_pair(o.alg, o.ealg).is_ok()) {
+            return Ok(o);
+        }
     }
     if choose_null {
         if let Some(o) = usable
@@ -80,6 +98,10 @@ pub fn select_offer<'a>(
         if let Some(o) = usable.iter().find(|o| o.alg == *alg && o.ealg == *ealg) {
             return Ok(o);
         }
+    }
+    if flawed.any_pair {
+        // Flawed variant: rather than refusing, takes the UE's first offer whatever it is.
+        return usable.first().copied().ok_or(SelectError::NoOffer);
     }
     Err(SelectError::NoCommonPair)
 }

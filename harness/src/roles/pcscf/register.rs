@@ -189,7 +189,11 @@ impl Pcscf {
             &offers,
             &self.cfg.policy,
             &self.cfg.modes,
-            self.cfg.has(Flaw::ChooseNull),
+            policy::SelectFlaws {
+                choose_null: self.cfg.has(Flaw::ChooseNull),
+                ue_order: self.cfg.has(Flaw::PreferUeOrder),
+                any_pair: self.cfg.has(Flaw::AcceptForbiddenPair),
+            },
         )
         .cloned()
         .map_err(|e| e.to_string())
@@ -336,6 +340,22 @@ impl Pcscf {
             .and_then(|s| self.gm.install(&s).map_err(|e| e.to_string()))
         {
             Ok(id) => id,
+            Err(e) if self.cfg.has(Flaw::AcceptForbiddenPair) => {
+                // Flawed variant: answers as if the pair were fine (no SAs can exist).
+                self.log
+                    .push(format!("{}: forbidden pair accepted: {e}", reg.aor));
+                let server = IpsecOffer {
+                    q: Some(QValue(100)),
+                    spi_c: spi_pc,
+                    spi_s: spi_ps,
+                    port_c: self.cfg.port_pc,
+                    port_s: self.cfg.port_ps,
+                    ..offer
+                }
+                .to_mechanism();
+                msg.push("Security-Server", &emit(&[server]));
+                return self.send_to_origin(&txn.origin, msg);
+            }
             Err(e) => {
                 self.log
                     .push(format!("{}: cannot set up SAs: {e}", reg.aor));
