@@ -7,7 +7,7 @@ use imsec::capture::classify::{classify, parse_ip};
 use imsec::capture::decrypt::{Decryptor, SaSpec, Selector};
 use imsec::capture::{link, CaptureReader};
 use imsec::mech::algorithms::{EncAlg, IntegAlg};
-use imsec::mech::esp::SaCrypto;
+use imsec::mech::esp::{SaCrypto, UncheckedIcv};
 use libfuzzer_sys::fuzz_target;
 
 fn decryptor() -> Option<Decryptor> {
@@ -19,8 +19,13 @@ fn decryptor() -> Option<Decryptor> {
         &[],
     )
     .ok()?;
-    let sa = SaSpec {
-        spi: 0x1000,
+    // An SA with an unchecked ICV: every packet with its SPI reaches decryption and the
+    // trailer parser, as with esp_sa "ANY 96 bit authentication [no checking]".
+    let unchecked =
+        SaCrypto::new_unchecked_icv(EncAlg::DesEde3Cbc, &[5; 24], &[], UncheckedIcv::Bits96)
+            .ok()?;
+    let sa = |spi: u32, crypto: SaCrypto| SaSpec {
+        spi,
         ipv6: false,
         src: Selector::Any,
         dst: Selector::Any,
@@ -28,7 +33,7 @@ fn decryptor() -> Option<Decryptor> {
         dst_label: "*".into(),
         crypto,
     };
-    Decryptor::new(vec![sa], 64).ok()
+    Decryptor::new(vec![sa(0x1000, crypto), sa(0x1001, unchecked)], 64).ok()
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -292,14 +292,21 @@ fn tshark_icmp(capture: &Path, wsconfig: Option<&Path>) -> Vec<String> {
         c.env("WIRESHARK_CONFIG_DIR", cfg)
             .args(["-o", "esp.enable_encryption_decode:TRUE"]);
     }
-    let out = c
-        .arg("-r")
+    c.arg("-r")
         .arg(capture)
-        .args(["-T", "fields", "-E", "occurrence=l"])
-        .args(["-e", "ip.src", "-e", "ip.dst", "-e", "ip.id", "-e", "icmp.type"])
-        .args(["-e", "icmp.seq", "-e", "icmp.checksum", "-e", "icmp.checksum.status"])
-        .output()
-        .unwrap();
+        .args(["-T", "fields", "-E", "occurrence=l"]);
+    for f in [
+        "ip.src",
+        "ip.dst",
+        "ip.id",
+        "icmp.type",
+        "icmp.seq",
+        "icmp.checksum",
+        "icmp.checksum.status",
+    ] {
+        c.args(["-e", f]);
+    }
+    let out = c.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -343,7 +350,12 @@ fn c_tcpdump_3des_captures_decrypt_through_imsec() {
         assert_eq!(sas.len(), 1, "{f}: {r}");
         let sa = &sas[0];
         assert_eq!(sa["spi"], "0x12345678", "{f}");
-        for (k, v) in [("packets", 8), ("accepted", 8), ("replayed", 0), ("icv_bad", 0)] {
+        for (k, v) in [
+            ("packets", 8),
+            ("accepted", 8),
+            ("replayed", 0),
+            ("icv_bad", 0),
+        ] {
             assert_eq!(sa[k], v, "{f}: {k}: {r}");
         }
         assert_eq!(sa["icv_checked"], false, "{f}: {r}");

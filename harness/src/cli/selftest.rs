@@ -45,9 +45,24 @@ pub fn run(a: SelftestArgs) -> Result<u8, UsageError> {
     let cases = super::run::select(&a.cases, None, &[])?;
     let mut variants: Vec<String> = vec!["builtin".into()];
     variants.extend(Flaw::ALL.iter().map(|f| format!("builtin:{}", f.name())));
+    // Combinations named in proven_by (defence in depth: only several flaws together let the
+    // attack through) run as variants of their own.
+    let mut combos: Vec<String> = cases
+        .iter()
+        .flat_map(|c| c.proven_by.iter())
+        .filter(|p| p.contains(','))
+        .map(|p| format!("builtin:{p}"))
+        .collect();
+    combos.sort();
+    combos.dedup();
+    variants.extend(combos);
     let mut grid: BTreeMap<String, Vec<Verdict>> = BTreeMap::new();
     let mut problems = Vec::new();
-    for f in cases.iter().flat_map(|c| c.proven_by.iter()) {
+    for f in cases
+        .iter()
+        .flat_map(|c| c.proven_by.iter())
+        .flat_map(|p| p.split(','))
+    {
         if f.parse::<Flaw>().is_err() {
             problems.push(format!("proven_by names an unknown flaw '{f}'"));
         }
@@ -60,7 +75,12 @@ pub fn run(a: SelftestArgs) -> Result<u8, UsageError> {
         let mut caught = 0;
         for (c, r) in cases.iter().zip(&results) {
             grid.entry(c.id.clone()).or_default().push(r.verdict);
-            let expected_fail = !flaw.is_empty() && c.proven_by.iter().any(|p| p == flaw);
+            // A combination also fails every case that one of its flaws fails.
+            let parts: Vec<&str> = flaw.split(',').filter(|x| !x.is_empty()).collect();
+            let expected_fail = !flaw.is_empty()
+                && c.proven_by
+                    .iter()
+                    .any(|p| p == flaw || parts.contains(&p.as_str()));
             match (expected_fail, r.verdict) {
                 (true, Verdict::Fail) => caught += 1,
                 (true, other) => problems.push(format!(
@@ -84,7 +104,7 @@ pub fn run(a: SelftestArgs) -> Result<u8, UsageError> {
                 )),
             }
         }
-        if !flaw.is_empty() && caught == 0 {
+        if !flaw.is_empty() && !flaw.contains(',') && caught == 0 {
             problems.push(format!("{v}: no case catches this flaw"));
         }
     }

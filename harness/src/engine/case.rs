@@ -157,7 +157,8 @@ pub enum Action {
         /// Send it over the SA but from a port that has no SA (inner source port).
         #[serde(default)]
         from_port: Option<u16>,
-        /// `previous`: over the SAs a re-registration replaced (which must be retired).
+        /// `previous`: over the SAs a re-registration replaced (which must be retired);
+        /// `temporary`: over the SAs of the last challenge.
         #[serde(default)]
         over: Option<String>,
     },

@@ -229,8 +229,15 @@ pub fn run(lab: &mut Lab, id: &str, action: &Action, timing: Timing) -> StepReco
                 *from_port,
                 timing,
             ),
-            Some("previous") => over_previous(lab, &mut rec, method, timing),
-            Some(o) => Err(format!("over: '{o}' is not 'previous'")),
+            Some("previous") => {
+                let set = lab.ue.previous_set;
+                over_set(lab, &mut rec, method, timing, set)
+            }
+            Some("temporary") => {
+                let set = lab.ue.challenge.as_ref().map(|c| c.set_id);
+                over_set(lab, &mut rec, method, timing, set)
+            }
+            Some(o) => Err(format!("over: '{o}' is not 'previous' or 'temporary'")),
         },
         Action::Replay { of, .. } => {
             Err(format!("replay of '{of}' needs the earlier step records"))
@@ -400,17 +407,18 @@ fn listen_on_port_uc(lab: &mut Lab) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// A request over the SAs a re-registration replaced: a conformant P-CSCF has deleted them.
-fn over_previous(
+/// A request over another set than the registration's: the SAs a re-registration replaced
+/// (`previous`) or those of the last challenge (`temporary`). A conformant P-CSCF has deleted
+/// the first, and accepts nothing over the second once the authentication failed.
+fn over_set(
     lab: &mut Lab,
     rec: &mut StepRecord,
     method: &str,
     timing: Timing,
+    set: Option<u64>,
 ) -> Result<(), String> {
-    let set = lab
-        .ue
-        .previous_set
-        .ok_or("no previous SA set (run a reregister step first)")?;
+    let set =
+        set.ok_or("no such SA set (previous: run reregister first; temporary: initial_register)")?;
     let (msg, w) = lab
         .ue
         .request_over(set, method, SealOpts::default())

@@ -240,15 +240,18 @@ fn hex0x(k: &[u8]) -> String {
 }
 
 impl UatSa {
-    /// The Wireshark line (eight columns), with names Wireshark loads (see the module doc
-    /// for AES-GMAC, written as "ANY 128 bit authentication [no checking]").
+    /// The Wireshark line (eight columns), with names Wireshark loads, except AES-GMAC, which
+    /// Wireshark lacks and imsec writes as "AES-GMAC [RFC4543]" (key || salt).
     pub fn to_line(&self) -> String {
         let auth = match (self.unchecked_icv, self.integ) {
             (Some(u), _) => any_name(u),
             (None, IntegAlg::HmacSha1_96) => AUTH_SHA1,
             (None, IntegAlg::HmacMd5_96) => AUTH_MD5,
-            // No Wireshark entry for GMAC (module doc): shown, not checked, by Wireshark.
-            (None, IntegAlg::AesGmac) => AUTH_ANY128,
+            // Wireshark has no GMAC entry: imsec writes its own name so the line reads back as
+            // GMAC (key || salt); tshark skips that one line ("invalid value") and loads the
+            // rest. Writing "ANY 128 bit" instead would read back as an unchecked NULL SA and
+            // put the 8-octet IV into the payload (a silent misreading).
+            (None, IntegAlg::AesGmac) => AUTH_GMAC,
             (None, IntegAlg::Null) => AUTH_NULL,
         };
         let enc = enc_name(self.enc);
@@ -391,8 +394,12 @@ mod tests {
         assert_eq!((sa.integ, sa.unchecked_icv), (IntegAlg::AesGmac, None));
         let c = sa.crypto().unwrap();
         assert_eq!((c.iv_len(), c.icv_len(), c.icv_verified()), (8, 16, true));
-        // Written with a name Wireshark loads.
-        assert!(sa.to_line().contains(AUTH_ANY128));
+        // Written back with the same name, so it round-trips as GMAC.
+        assert!(sa.to_line().contains(AUTH_GMAC));
+        assert_eq!(
+            parse_line(&sa.to_line(), 1).unwrap().integ,
+            IntegAlg::AesGmac
+        );
     }
 
     #[test]

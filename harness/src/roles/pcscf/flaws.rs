@@ -44,13 +44,15 @@ pub enum Flaw {
     AcceptUnprotectedRegister,
     /// Takes the UE's first usable offer instead of deciding by its own preference.
     PreferUeOrder,
+    /// Keeps the temporary SAs after the authentication failed (and answers over them).
+    KeepTemporarySas,
     /// Answers offers of pairs Annex H forbids (null+null, alg=null without aes-gcm) with a
     /// challenge naming them, instead of refusing.
     AcceptForbiddenPair,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 19] = [
+    pub const ALL: [Flaw; 20] = [
         Flaw::LeakCkIk,
         Flaw::AcceptModifiedVerify,
         Flaw::IgnoreSecurityClientChange,
@@ -70,6 +72,7 @@ impl Flaw {
         Flaw::AcceptUnprotectedRegister,
         Flaw::PreferUeOrder,
         Flaw::AcceptForbiddenPair,
+        Flaw::KeepTemporarySas,
     ];
 
     /// The name used in `builtin:<flaw>`.
@@ -94,6 +97,7 @@ impl Flaw {
             Flaw::AcceptUnprotectedRegister => "accept-unprotected-register",
             Flaw::PreferUeOrder => "prefer-ue-order",
             Flaw::AcceptForbiddenPair => "accept-forbidden-pair",
+            Flaw::KeepTemporarySas => "keep-temporary-sas",
         }
     }
 }

@@ -256,7 +256,10 @@ impl Pcscf {
                     {
                         self.pending.remove(&reg.aor);
                         let out = self.send_to_origin(&txn.origin, msg);
-                        self.gm.remove(set_id);
+                        // The authentication failed: the temporary SAs go (TS 33.203 §7.2).
+                        if !self.cfg.has(Flaw::KeepTemporarySas) {
+                            self.gm.remove(set_id);
+                        }
                         return out;
                     }
                 }
