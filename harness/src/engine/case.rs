@@ -173,6 +173,14 @@ pub enum Action {
         #[serde(default)]
         id: Option<String>,
     },
+    /// Initial REGISTER with the USIM's SQN `ahead` of the network's: the UE answers the stale
+    /// challenge with AUTS (TS 33.102 §6.3.5, RFC 3310 §3.4) and records the next answer.
+    ResyncRegister {
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default = "ahead")]
+        ahead: u64,
+    },
     /// Re-registration with new SAs (TS 33.203 §7.4).
     Reregister {
         #[serde(default)]
@@ -192,6 +200,10 @@ pub enum Action {
     },
 }
 
+fn ahead() -> u64 {
+    100_000
+}
+
 fn options() -> String {
     "OPTIONS".into()
 }
@@ -209,6 +221,7 @@ impl Action {
             | Action::Request { id, .. }
             | Action::Replay { id, .. }
             | Action::Reflect { id }
+            | Action::ResyncRegister { id, .. }
             | Action::Reregister { id }
             | Action::Deregister { id }
             | Action::CoreRequest { id, .. } => id.as_deref(),
@@ -223,6 +236,7 @@ impl Action {
             Action::Request { .. } => "request",
             Action::Replay { .. } => "replay",
             Action::Reflect { .. } => "reflect",
+            Action::ResyncRegister { .. } => "resync_register",
             Action::Reregister { .. } => "reregister",
             Action::Deregister { .. } => "deregister",
             Action::CoreRequest { .. } => "core_request",
@@ -270,6 +284,8 @@ pub enum Expect {
     EspSequence,
     /// The request of `core_request` step `step` reached the UE on SA #3.
     RequestOnSa3 { step: String },
+    /// Every challenge that reached the UE carries a nonce not seen before.
+    NoncesFresh,
     /// The P-CSCF chose the same alg/ealg in the challenges of both steps (its own preference
     /// decides, not the order of the UE's offer).
     SameChoice { steps: Vec<String> },
@@ -291,6 +307,7 @@ impl Expect {
             Expect::EspSequence => "esp_sequence",
             Expect::RequestOnSa3 { .. } => "request_on_sa3",
             Expect::SameChoice { .. } => "same_choice",
+            Expect::NoncesFresh => "nonces_fresh",
         }
     }
     /// Whether judging it needs the core view (what the P-CSCF forwarded).

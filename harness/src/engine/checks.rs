@@ -366,10 +366,11 @@ pub fn evaluate(e: &Expect, o: &Observations<'_>) -> CheckResult {
             }
         }
         Expect::EspSequence => {
+            // Every ESP packet from the P-CSCF counts, also those the UE's window dropped.
             let mut by_spi: BTreeMap<u32, Vec<(usize, u32)>> = BTreeMap::new();
             for (i, s) in o.seen.iter().enumerate() {
-                if let Some(d) = s.delivered.as_ref().filter(|_| !s.sent) {
-                    by_spi.entry(d.spi).or_default().push((i, d.seq));
+                if let Some((spi, seq)) = s.esp.filter(|_| !s.sent) {
+                    by_spi.entry(spi).or_default().push((i, seq));
                 }
             }
             if by_spi.is_empty() {
@@ -420,6 +421,7 @@ pub fn evaluate(e: &Expect, o: &Observations<'_>) -> CheckResult {
             )
         }
         Expect::SameChoice { steps } => same_choice(e, o, steps),
+        Expect::NoncesFresh => nonces_fresh(e, o),
         Expect::RequestOnSa3 { step: id } => {
             let Some(st) = step(o, id) else {
                 return result(
@@ -631,4 +633,44 @@ fn same_choice(e: &Expect, o: &Observations<'_>, steps: &[String]) -> CheckResul
             vec![],
         ),
     }
+}
+
+fn nonces_fresh(e: &Expect, o: &Observations<'_>) -> CheckResult {
+    let mut seen: Vec<(usize, String)> = Vec::new();
+    for (i, s) in o.seen.iter().enumerate().filter(|(_, s)| !s.sent) {
+        let Some(m) = s.sip.as_ref().filter(|m| m.status() == Some(401)) else {
+            continue;
+        };
+        let nonce = m
+            .header("WWW-Authenticate")
+            .and_then(|w| crate::mech::digest::params::parse(w).ok())
+            .and_then(|p| p.get("nonce").map(str::to_string));
+        let Some(n) = nonce else { continue };
+        if let Some((j, _)) = seen.iter().find(|(_, x)| *x == n) {
+            return result(
+                e,
+                Verdict::Fail,
+                "a nonce came back in a later challenge (RAND and AUTN reused)".into(),
+                [*j, i]
+                    .iter()
+                    .filter_map(|k| (o.seen_to_trace)(*k))
+                    .collect(),
+            );
+        }
+        seen.push((i, n));
+    }
+    if seen.len() < 2 {
+        return result(
+            e,
+            Verdict::Inconclusive,
+            "fewer than two challenges".into(),
+            vec![],
+        );
+    }
+    result(
+        e,
+        Verdict::Pass,
+        format!("{} challenges, every nonce new", seen.len()),
+        vec![],
+    )
 }

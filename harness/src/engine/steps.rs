@@ -243,6 +243,7 @@ pub fn run(lab: &mut Lab, id: &str, action: &Action, timing: Timing) -> StepReco
             Err(format!("replay of '{of}' needs the earlier step records"))
         }
         Action::Reflect { .. } => reflect(lab, &mut rec, timing),
+        Action::ResyncRegister { ahead, .. } => resync_register(lab, &mut rec, *ahead),
         Action::Reregister { .. } => reregister(lab, &mut rec),
         Action::Deregister { .. } => listen_on_port_uc(lab)
             .and_then(|_| lab.ue.reregister(0).map_err(|e| e.to_string()))
@@ -454,6 +455,33 @@ fn offered_register(lab: &mut Lab, rec: &mut StepRecord, list: &[String]) -> Res
     }
     lab.ue.cfg.offers = saved;
     r.map(|_| ())
+}
+
+/// The USIM is ahead of the HSS: the first challenge is stale, the UE sends AUTS, and the
+/// answer to that (normally a fresh challenge) is the step's response.
+fn resync_register(lab: &mut Lab, rec: &mut StepRecord, ahead: u64) -> Result<(), String> {
+    lab.ue.cfg.sqn_ms = lab.ue.cfg.sqn_ms.saturating_add(ahead) & 0xffff_ffff_ffff;
+    let (msg, w) = lab.ue.initial_register();
+    let i = transact(lab, &w, &msg)?;
+    let m = lab.seen[i].sip.clone().ok_or("no SIP")?;
+    if m.status() != Some(401) {
+        rec.response = Some(i);
+        return Err(format!("expected a 401, got '{}'", m.start));
+    }
+    let (auts, challenge) = match lab.ue.on_challenge(&m) {
+        Err(crate::roles::ue::UeError::SyncFailure { auts, challenge }) => (auts, challenge),
+        Ok(_) => return Err("the challenge was fresh for a USIM that is ahead".into()),
+        Err(e) => return Err(format!("challenge unusable: {e}")),
+    };
+    let (msg, w) = lab.ue.resync_register(&challenge, &auts);
+    let i = transact(lab, &w, &msg)?;
+    rec.response = Some(i);
+    if let Some(m) = lab.seen[i].sip.clone().filter(|m| m.status() == Some(401)) {
+        lab.ue
+            .on_challenge(&m)
+            .map_err(|e| format!("challenge after AUTS unusable: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Corrupts the last octet of an ESP packet (part of the ICV).

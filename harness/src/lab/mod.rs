@@ -93,6 +93,15 @@ pub struct Seen {
     pub delivered: Option<Delivered>,
     /// For received ESP the UE dropped: why.
     pub dropped: Option<String>,
+    /// SPI and sequence number of a received ESP packet, whether or not it was accepted.
+    pub esp: Option<(u32, u32)>,
+}
+
+/// SPI and sequence number at the start of an ESP packet.
+fn esp_head(b: &[u8]) -> Option<(u32, u32)> {
+    let spi = u32::from_be_bytes(b.get(0..4)?.try_into().ok()?);
+    let seq = u32::from_be_bytes(b.get(4..8)?.try_into().ok()?);
+    (spi > 255).then_some((spi, seq))
 }
 
 /// UE, S-CSCF and the P-CSCF under test.
@@ -272,6 +281,7 @@ impl Lab {
             sip,
             delivered: None,
             dropped: None,
+            esp: None,
         });
         self.ue_net.send(w)
     }
@@ -295,6 +305,14 @@ impl Lab {
             }
             Wire::Ip { .. } => false,
         };
+        let esp = match (&w, is_plain) {
+            (_, true) => None,
+            (Wire::Udp { payload, .. }, false) => esp_head(payload),
+            (Wire::Ip { packet }, false) => crate::capture::classify::parse_ip(packet)
+                .ok()
+                .filter(|v| v.protocol == 50)
+                .and_then(|v| esp_head(v.payload)),
+        };
         let mut seen = Seen {
             at: std::time::Instant::now(),
             sent: false,
@@ -302,6 +320,7 @@ impl Lab {
             sip: None,
             delivered: None,
             dropped: None,
+            esp,
         };
         if is_plain {
             if let Wire::Udp { payload, .. } = &w {

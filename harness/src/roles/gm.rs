@@ -206,6 +206,20 @@ impl Gm {
             .collect()
     }
 
+    /// How many packets were sent on the outbound SA of set `id` with selector `sport → dport`.
+    pub fn sent(&self, id: u64, sport: u16, dport: u16) -> Option<u32> {
+        self.sets
+            .iter()
+            .filter(|s| s.id == id)
+            .flat_map(|s| s.sas.iter())
+            .find(|r| {
+                r.params.direction != self.side.inbound()
+                    && r.params.sport == sport
+                    && r.params.dport == dport
+            })
+            .map(|r| r.sent)
+    }
+
     /// Every inbound SPI in use (a P-CSCF must not reuse them, TS 33.203 §7.1).
     pub fn inbound_spis(&self) -> Vec<u32> {
         let d = self.side.inbound();

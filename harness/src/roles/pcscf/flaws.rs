@@ -46,13 +46,21 @@ pub enum Flaw {
     PreferUeOrder,
     /// Keeps the temporary SAs after the authentication failed (and answers over them).
     KeepTemporarySas,
+    /// Starts each SA's sequence numbers at 2 instead of 1 (RFC 4303 §3.3.3). A variant that
+    /// repeated numbers would also break every other case, since the conformant harness UE
+    /// drops repeats; this one breaks only the rule its check judges.
+    SeqStartsAt2,
+    /// Forwards the REGISTER carrying AUTS without the `auts` parameter.
+    DropAuts,
+    /// Answers a new initial REGISTER with the challenge it cached from the previous one.
+    CacheChallenge,
     /// Answers offers of pairs Annex H forbids (null+null, alg=null without aes-gcm) with a
     /// challenge naming them, instead of refusing.
     AcceptForbiddenPair,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 20] = [
+    pub const ALL: [Flaw; 23] = [
         Flaw::LeakCkIk,
         Flaw::AcceptModifiedVerify,
         Flaw::IgnoreSecurityClientChange,
@@ -73,6 +81,9 @@ impl Flaw {
         Flaw::PreferUeOrder,
         Flaw::AcceptForbiddenPair,
         Flaw::KeepTemporarySas,
+        Flaw::SeqStartsAt2,
+        Flaw::DropAuts,
+        Flaw::CacheChallenge,
     ];
 
     /// The name used in `builtin:<flaw>`.
@@ -98,6 +109,9 @@ impl Flaw {
             Flaw::PreferUeOrder => "prefer-ue-order",
             Flaw::AcceptForbiddenPair => "accept-forbidden-pair",
             Flaw::KeepTemporarySas => "keep-temporary-sas",
+            Flaw::SeqStartsAt2 => "seq-starts-at-2",
+            Flaw::DropAuts => "drop-auts",
+            Flaw::CacheChallenge => "cache-challenge",
         }
     }
 }

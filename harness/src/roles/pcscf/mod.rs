@@ -131,6 +131,8 @@ pub struct Pcscf {
     answered: std::collections::VecDeque<(String, Origin, Vec<u8>)>,
     /// UE branches whose request is being forwarded (retransmissions are absorbed).
     in_progress: std::collections::HashSet<String>,
+    /// Last challenge sent per AoR (only kept by the `cache-challenge` variant).
+    cached_401: HashMap<String, SipMessage>,
     /// One line per transaction and per dropped packet.
     pub log: Vec<String>,
     now: u64,
@@ -163,6 +165,7 @@ impl Pcscf {
             regs: HashMap::new(),
             answered: std::collections::VecDeque::new(),
             in_progress: std::collections::HashSet::new(),
+            cached_401: HashMap::new(),
             log: Vec::new(),
             now: 0,
         }
@@ -579,10 +582,12 @@ impl Pcscf {
 
     fn seal_out(&mut self, set_id: u64, sport: u16, dport: u16, bytes: &[u8]) -> Vec<Wire> {
         let mut out = Vec::new();
-        match self
-            .gm
-            .seal(set_id, sport, dport, bytes, SealOpts::default())
-        {
+        let first = self.gm.sent(set_id, sport, dport) == Some(0);
+        let opts = SealOpts {
+            seq: (self.cfg.has(Flaw::SeqStartsAt2) && first).then_some(2),
+            ..SealOpts::default()
+        };
+        match self.gm.seal(set_id, sport, dport, bytes, opts) {
             Ok(w) => out.push(w),
             Err(e) => {
                 self.log

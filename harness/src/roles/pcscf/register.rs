@@ -66,6 +66,17 @@ fn mark_integrity(msg: &mut SipMessage, value: IntegrityProtected) {
     msg.set("Authorization", &out);
 }
 
+/// Removes `auts` from Authorization (the `drop-auts` flawed variant only).
+fn strip_auts(msg: &mut SipMessage) {
+    if let Some(a) = msg.header("Authorization").map(str::to_string) {
+        let kept: Vec<&str> = a
+            .split(',')
+            .filter(|p| !p.trim().to_ascii_lowercase().starts_with("auts"))
+            .collect();
+        msg.set("Authorization", &kept.join(","));
+    }
+}
+
 /// Rebuilds WWW-Authenticate without `ck`/`ik` (TS 33.203 §7.2, TS 24.229 §5.2.2.1).
 fn strip_keys(www: &params::AuthParams) -> String {
     let parts: Vec<String> = www
@@ -150,6 +161,21 @@ impl Pcscf {
                 self.forward_to_core(msg, origin, Some(reg))
             }
             _ => {
+                if self.cfg.has(Flaw::CacheChallenge) {
+                    if let Some(c) = self.cached_401.get(&aor).cloned() {
+                        // Flawed variant: replays the old challenge (same nonce) to the UE.
+                        let mut r = c;
+                        for name in ["Via", "CSeq", "Call-ID", "From"] {
+                            if let Some(v) = msg.header(name) {
+                                r.set(name, v);
+                            }
+                        }
+                        return self.send_to_origin(&origin, r);
+                    }
+                }
+                if self.cfg.has(Flaw::DropAuts) {
+                    strip_auts(&mut msg);
+                }
                 // Initial REGISTER, unprotected: sec-agree must be offered.
                 let offer = match self.pick(&client) {
                     Ok(o) => o,
@@ -387,6 +413,9 @@ impl Pcscf {
             },
         ) {
             self.gm.remove(old.set_id);
+        }
+        if self.cfg.has(Flaw::CacheChallenge) {
+            self.cached_401.insert(reg.aor.clone(), msg.clone());
         }
         self.log.push(format!(
             "{}: challenge; temporary SAs spi-c={spi_pc} spi-s={spi_ps} {}/{} {}",
