@@ -78,12 +78,29 @@ fn lab_for(sut: &Sut, timeout: Duration) -> Result<Lab, String> {
     .map_err(|e| e.to_string())
 }
 
+/// A case file as `testcases/<area>/<file>` when it lives in a catalogue folder of that name,
+/// else as given.
+fn display_path(p: &Path) -> String {
+    let parts: Vec<_> = p.components().collect();
+    match parts
+        .iter()
+        .rposition(|c| c.as_os_str() == std::ffi::OsStr::new("testcases"))
+    {
+        Some(i) => parts[i..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+        None => p.display().to_string(),
+    }
+}
+
 fn skeleton(case: &Case, verdict: Verdict, reason: Option<String>) -> CaseResult {
     CaseResult {
         id: case.id.clone(),
         title: case.title.clone(),
         area: case.area.clone(),
-        file: case.file.display().to_string(),
+        file: display_path(&case.file),
         verdict,
         requirements: case.requirement.clone(),
         tags: case.tags.clone(),
