@@ -34,7 +34,7 @@ const SEEDS: &[&str] = &[
 const ALPHABET: &[u8] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\",\\ \t\r\n;:";
 
-fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
+fn mutate(rng: &mut Rng, seed: &[u8], seeds: &[&[u8]]) -> Vec<u8> {
     let mut v = seed.to_vec();
     for _ in 0..=rng.below(4) {
         let pos = rng.below(v.len() + 1);
@@ -47,7 +47,7 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
             3 => v.truncate(pos),
             4 if pos < v.len() => v[pos] = ALPHABET[rng.below(ALPHABET.len())],
             _ => {
-                let other = SEEDS[rng.below(SEEDS.len())].as_bytes();
+                let other = seeds[rng.below(seeds.len())];
                 let cut = rng.below(other.len());
                 v.splice(pos..pos, other[cut..].iter().copied());
             }
@@ -56,19 +56,64 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     v
 }
 
-#[test]
-fn parsers_survive_200k_inputs() {
+/// Feeds `n` inputs (a quarter random, the rest mutated seeds) to `body`.
+fn smoke(seeds: &[&[u8]], n: u32, max_random: usize, body: impl Fn(&[u8])) {
     let mut rng = Rng(0x1d5e_c0de_a4a4_0001);
-    for i in 0..200_000u32 {
+    for i in 0..n {
         let input = if i % 4 == 0 {
-            let len = rng.below(64);
+            let len = rng.below(max_random);
             (0..len).map(|_| rng.next() as u8).collect()
         } else {
-            let seed = SEEDS[rng.below(SEEDS.len())].as_bytes();
-            mutate(&mut rng, seed)
+            let seed = seeds[rng.below(seeds.len())];
+            mutate(&mut rng, seed, seeds)
         };
-        fuzz_parsers(&input);
+        body(&input);
     }
+}
+
+#[test]
+fn parsers_survive_200k_inputs() {
+    let seeds: Vec<&[u8]> = SEEDS.iter().map(|s| s.as_bytes()).collect();
+    smoke(&seeds, 200_000, 64, fuzz_parsers);
+}
+
+/// SIP messages and streams (fuzz/fuzz_targets/sip.rs), seeded with real IMS headers.
+#[test]
+fn sip_codec_survives_100k_inputs() {
+    let seeds: &[&[u8]] = &[
+        b"REGISTER sip:ims.example.net SIP/2.0\r\nVia: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK1\r\nl: 0\r\n\r\n",
+        b"SIP/2.0 401 Unauthorized\r\nCSeq: 1 REGISTER\r\nWWW-Authenticate: Digest nonce=\"x\", ck=\"00\"\r\nContent-Length: 3\r\n\r\nabc",
+        b"\r\n\r\nOPTIONS sip:a SIP/2.0\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n",
+    ];
+    smoke(seeds, 100_000, 256, imsec::mech::sip::fuzz_parsers);
+}
+
+/// Security-Client/-Server/-Verify values (fuzz/fuzz_targets/secagree.rs).
+#[test]
+fn secagree_codec_survives_100k_inputs() {
+    let seeds: &[&[u8]] = &[
+        b"Security-Client: ipsec-3gpp;prot=esp;mod=trans;spi-c=1196297506;spi-s=1029280162;port-c=50007;port-s=50008;ealg=null;alg=hmac-md5-96",
+        b"ipsec-3gpp;q=0.1;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=106;spi-s=107;port-c=5062;port-s=39005, digest;d-ver=\"0123456789abcdef0123456789abcdef\"",
+        b"sdes-srtp;mediasec, msrp-tls;mediasec, tls;q=1.000",
+    ];
+    smoke(seeds, 100_000, 128, imsec::mech::secagree::fuzz_parsers);
+}
+
+/// Inbound ESP at the UE (fuzz/fuzz_targets/gm_open.rs): never panics on any packet.
+#[test]
+fn inbound_esp_survives_20k_packets() {
+    let seeds: &[&[u8]] = &[
+        &[
+            0, 0, 0x10, 0, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+        ],
+        &[
+            0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 50, 0, 0, 127, 0, 0, 2, 127, 0, 0, 4, 0, 0, 0x10, 0,
+            0, 0, 0, 1,
+        ],
+        &[0xff],
+        &[0, 0, 0, 0, 1, 2, 3],
+    ];
+    smoke(seeds, 20_000, 200, imsec::roles::gm::fuzz_open);
 }
 
 #[test]

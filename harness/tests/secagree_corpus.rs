@@ -207,3 +207,21 @@ fn canonical_emit_parses_back_to_the_same_offer() {
     let again = o.to_mechanism();
     assert_eq!(compare_lists(&p.mechanisms, &[again]), Ok(()));
 }
+
+/// Found by the fuzz smoke test: a parameter that appears twice must compare occurrence by
+/// occurrence, so a list still equals itself, and a change to the second one is seen.
+#[test]
+fn duplicated_parameters_compare_by_occurrence() {
+    let v = "ipsec-3gpp;alg=hmac-md5-96;spi-c=1;alg=hmac-sha-1-96";
+    let p = parse_value(v, Mode::Lenient).unwrap();
+    assert_eq!(compare_lists(&p.mechanisms, &p.mechanisms), Ok(()));
+    let q = parse_value(
+        "ipsec-3gpp;alg=hmac-md5-96;spi-c=1;alg=hmac-md5-96",
+        Mode::Lenient,
+    )
+    .unwrap();
+    assert!(compare_lists(&p.mechanisms, &q.mechanisms).is_err());
+    let r = parse_value("ipsec-3gpp;alg=hmac-md5-96;spi-c=1", Mode::Lenient).unwrap();
+    assert!(compare_lists(&p.mechanisms, &r.mechanisms).is_err());
+    assert!(compare_lists(&r.mechanisms, &p.mechanisms).is_err());
+}

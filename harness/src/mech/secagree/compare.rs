@@ -39,13 +39,27 @@ fn same_value(name: &str, a: &Param, b: &Param) -> bool {
     }
 }
 
-/// The first difference between two mechanisms, or `None` when they mean the same.
+/// The k-th parameter called `name` (case-insensitive), k from 0.
+fn nth_param<'a>(m: &'a Mechanism, name: &str, k: usize) -> Option<&'a Param> {
+    m.params
+        .iter()
+        .filter(|p| p.name.eq_ignore_ascii_case(name))
+        .nth(k)
+}
+
+/// The first difference between two mechanisms, or `None` when they mean the same. A
+/// parameter that appears several times (a deviation the lenient parser keeps) is compared
+/// occurrence by occurrence.
 pub fn mechanism_difference(a: &Mechanism, b: &Mechanism) -> Option<String> {
     if !a.name.eq_ignore_ascii_case(&b.name) {
         return Some(format!("mechanism '{}' vs '{}'", a.name, b.name));
     }
-    for p in &a.params {
-        match b.param(&p.name) {
+    for (i, p) in a.params.iter().enumerate() {
+        let k = a.params[..i]
+            .iter()
+            .filter(|x| x.name.eq_ignore_ascii_case(&p.name))
+            .count();
+        match nth_param(b, &p.name, k) {
             None => return Some(format!("{}: parameter '{}' missing", a.name, p.name)),
             Some(q) if !same_value(&p.name, p, q) => {
                 return Some(format!(
@@ -59,13 +73,14 @@ pub fn mechanism_difference(a: &Mechanism, b: &Mechanism) -> Option<String> {
             _ => {}
         }
     }
-    for q in &b.params {
-        if a.param(&q.name).is_none() {
+    for (i, q) in b.params.iter().enumerate() {
+        let k = b.params[..i]
+            .iter()
+            .filter(|x| x.name.eq_ignore_ascii_case(&q.name))
+            .count();
+        if nth_param(a, &q.name, k).is_none() {
             return Some(format!("{}: extra parameter '{}'", a.name, q.name));
         }
-    }
-    if a.params.len() != b.params.len() {
-        return Some(format!("{}: a parameter is repeated", a.name));
     }
     None
 }

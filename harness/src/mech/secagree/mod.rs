@@ -27,7 +27,11 @@ pub fn fuzz_parsers(data: &[u8]) {
         let _ = ipsec::ipsec_offers(&p.mechanisms, Mode::Lenient);
         let emitted = header::emit(&p.mechanisms);
         if let Ok(q) = header::parse_value(&emitted, Mode::Lenient) {
-            debug_assert!(compare::compare_lists(&p.mechanisms, &q.mechanisms).is_ok());
+            debug_assert!(
+                compare::compare_lists(&p.mechanisms, &q.mechanisms).is_ok(),
+                "round trip changed {text:?} -> {emitted:?}: {:?}",
+                compare::compare_lists(&p.mechanisms, &q.mechanisms)
+            );
         }
     }
     let _ = qvalue::QValue::parse(text);
