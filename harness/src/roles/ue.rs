@@ -269,6 +269,17 @@ impl Ue {
             .with("Proxy-Require", "sec-agree")
     }
 
+    /// A request in clear to the P-CSCF's unprotected port (remembered for retransmission).
+    fn send_unprotected(&mut self, msg: SipMessage) -> (SipMessage, Wire) {
+        let wire = Wire::Udp {
+            local: SocketAddr::new(self.cfg.addr, self.cfg.unprotected_port),
+            peer: self.cfg.pcscf,
+            payload: msg.to_bytes(),
+        };
+        self.last = Some((None, msg.clone(), wire.clone()));
+        (msg, wire)
+    }
+
     /// The initial REGISTER, unprotected, with Security-Client (TS 24.229 §5.1.1.2).
     pub fn initial_register(&mut self) -> (SipMessage, Wire) {
         self.client_sent = offer_mechanisms(&self.cfg, &self.ports);
@@ -284,13 +295,7 @@ impl Ue {
             )
             .with("Security-Client", &emit(&self.client_sent))
             .with_content_length();
-        let wire = Wire::Udp {
-            local: SocketAddr::new(self.cfg.addr, self.cfg.unprotected_port),
-            peer: self.cfg.pcscf,
-            payload: msg.to_bytes(),
-        };
-        self.last = Some((None, msg.clone(), wire.clone()));
-        (msg, wire)
+        self.send_unprotected(msg)
     }
 
     /// A re-registration (or de-registration with `expires = 0`) over the current SAs, with a
@@ -464,13 +469,7 @@ impl Ue {
             )
             .with("Security-Client", &emit(&self.client_sent))
             .with_content_length();
-        let wire = Wire::Udp {
-            local: SocketAddr::new(self.cfg.addr, self.cfg.unprotected_port),
-            peer: self.cfg.pcscf,
-            payload: msg.to_bytes(),
-        };
-        self.last = Some((None, msg.clone(), wire.clone()));
-        (msg, wire)
+        self.send_unprotected(msg)
     }
 
     /// The protected REGISTER answering the challenge, over the new set.
