@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests need besides Rust: tshark (independent ESP decryption/ICV checks in
-# harness/tests/esp_decrypt.rs), scapy (tools/gen_esp_vectors.py, independent ESP vectors) and
-# chromium (headless rendering of report.html in harness/tests/report_html.rs).
+# Installs what the tests need besides Rust: tshark (independent ESP decryption/ICV checks),
+# Kamailio (a real P-CSCF), scapy + cryptography + PyYAML (independent vectors and UE),
+# iproute2 (namespaces) and chromium (headless rendering of report.html).
 # Idempotent: does nothing for a tool already installed; apt-get update runs at most once.
 set -euo pipefail
 
@@ -35,8 +35,18 @@ if ! command -v kamailio >/dev/null || ! dpkg -s kamailio-ims-modules >/dev/null
   fi
 fi
 
-if ! python3 -c "import scapy, sys; sys.exit(scapy.__version__ != '$SCAPY_VERSION')" 2>/dev/null; then
-  python3 -m pip install -q "scapy==$SCAPY_VERSION" cryptography
+# scapy (independent ESP packets), pyca cryptography and PyYAML (tools/*.py references, and the
+# independent UE tools/scapy_ue.py in harness/tests/independent_ue.rs).
+if ! python3 -c "import scapy, cryptography, yaml, sys; sys.exit(scapy.__version__ != '$SCAPY_VERSION')" 2>/dev/null; then
+  python3 -m pip install -q "scapy==$SCAPY_VERSION" cryptography pyyaml
+fi
+
+# ip (network namespaces for transport-mode runs) and setpriv (the unprivileged-user test).
+if ! command -v ip >/dev/null; then
+  apt_install iproute2
+fi
+if ! command -v setpriv >/dev/null; then
+  apt_install util-linux
 fi
 
 if ! command -v chromium >/dev/null; then
