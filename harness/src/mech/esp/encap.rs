@@ -4,6 +4,9 @@
 //! – if NAT traversal shall be supported – in UDP encapsulated tunnel mode" (sec-agree
 //! `mod=UDP-enc-tun`), following RFC 3948.
 //!
+//! TS 24.229 Annex F.1 (hosted NAT): protected SIP messages traverse the NAT by "applying UDP
+//! encapsulation to IPSec packets in accordance with RFC 3948".
+//!
 //! Ports: RFC 3948 §2 uses the IKE NAT-T port 4500 ([`NAT_T_PORT`]). Which UDP ports IMS uses
 //! for the encapsulation could NOT be confirmed from the TS 33.203 Annex M / TS 24.229
 //! Annex F text available here; two independent public IMS implementations (a vendor UE SIP
