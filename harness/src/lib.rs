@@ -2,6 +2,7 @@
 //!
 //! Layers (data flows one way, see ARCHITECTURE.md):
 //! - [`hexarg`]: hex decoding with errors that name the argument or field.
+//! - [`wire`]: zero-copy IPv4/IPv6/UDP header views, below every mechanism that reads packets.
 //! - [`mech`]: pure, I/O-free mechanisms (Milenage, AKA, HTTP Digest AKA, key expansion, ...).
 //! - [`vectors`]: the reference-vector loader and checker (`imsec vectors`, `cargo test`).
 //! - [`cli`]: the command line, the only place that prints or exits.
@@ -16,3 +17,4 @@ pub mod mech;
 pub mod net;
 pub mod roles;
 pub mod vectors;
+pub mod wire;

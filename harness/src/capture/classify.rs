@@ -8,8 +8,8 @@
 //! 255, RFC 4303 §2.1) is reported too, with `nat_t_port: false`: the caller counts it
 //! only when its SPI and addresses match a known SA.
 
-use super::wire::{be32, ipv4, ipv6, udp, WireError};
 use crate::mech::esp::encap::{classify_udp, UdpKind};
+use crate::wire::{be32, ipv4, ipv6, udp, WireError};
 use std::net::IpAddr;
 
 /// The IANA UDP port for IKE and ESP-in-UDP after NAT detection (RFC 3948 §2.2).

@@ -17,9 +17,9 @@
 //! SA (see [`super::classify`]), so it never counts as `no_sa`.
 
 use super::classify::{classify, parse_ip, EspFrame, L4};
-use super::wire::{be32, ipv4, ipv6};
 use crate::mech::esp::replay::{ReplayError, ReplayWindow};
 use crate::mech::esp::{EspError, SaCrypto, NH_IPV4, NH_IPV6};
+use crate::wire::{be32, ipv4, ipv6};
 use std::net::IpAddr;
 
 /// An address selector of an SA: `*` or one address.

@@ -7,7 +7,7 @@
 //! platform DLT_RAW values 12 and 14), IPV4 228, IPV6 229, LINUX_SLL 113 (16-octet header,
 //! protocol at offset 14) and LINUX_SLL2 276 (20-octet header, protocol at offset 0).
 
-use super::wire::be16;
+use crate::wire::be16;
 
 pub const LINKTYPE_NULL: u32 = 0;
 pub const LINKTYPE_ETHERNET: u32 = 1;

@@ -15,7 +15,6 @@ pub mod decrypt;
 pub mod link;
 pub mod pcapng;
 pub mod reader;
-pub mod wire;
 
 pub use classify::{classify, EspFrame, IpView, L4};
 pub use reader::{CaptureError, CaptureReader, Frame};

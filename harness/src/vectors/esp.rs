@@ -34,14 +34,8 @@ fn kind_matches(kind: &str, e: &EspError) -> Result<bool, String> {
 
 pub fn check(v: &Vector) -> Result<(), String> {
     let i = v.input();
-    let alg: IntegAlg = i
-        .str("alg")?
-        .parse()
-        .map_err(|e| format!("input.alg: {e}"))?;
-    let ealg: EncAlg = i
-        .str("ealg")?
-        .parse()
-        .map_err(|e| format!("input.ealg: {e}"))?;
+    let alg: IntegAlg = i.parsed("alg")?;
+    let ealg: EncAlg = i.parsed("ealg")?;
     let sa = SaCrypto::new_lenient(
         alg,
         ealg,

@@ -16,14 +16,8 @@ use crate::mech::esp::{FixedIv, Padding, SaCrypto, SealParams, NH_IPV4, NH_IPV6}
 /// Checks one `esp_scapy` vector.
 pub fn check(v: &Vector) -> Result<(), String> {
     let i = v.input();
-    let alg: IntegAlg = i
-        .str("alg")?
-        .parse()
-        .map_err(|e| format!("input.alg: {e}"))?;
-    let ealg: EncAlg = i
-        .str("ealg")?
-        .parse()
-        .map_err(|e| format!("input.ealg: {e}"))?;
+    let alg: IntegAlg = i.parsed("alg")?;
+    let ealg: EncAlg = i.parsed("ealg")?;
     let mode = i.str("mode")?;
     let encap = i.str("encap")?;
     let spi = u32::try_from(i.u64("spi")?).map_err(|_| "input.spi: over 32 bits".to_string())?;

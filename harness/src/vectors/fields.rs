@@ -36,6 +36,16 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A string field parsed with `FromStr` (algorithm names and the like).
+    pub fn parsed<T: std::str::FromStr>(&self, name: &str) -> Result<T, String>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.str(name)?
+            .parse()
+            .map_err(|e| format!("{}.{name}: {e}", self.which))
+    }
+
     /// An optional string field.
     pub fn opt_str(&self, name: &str) -> Result<Option<String>, String> {
         if self.has(name) {

@@ -24,14 +24,8 @@ pub fn check_ims_key_expansion(v: &Vector) -> Result<(), String> {
     let exp = v.expected();
     let ck = inp.hex_n::<16>("ck")?;
     let ik = inp.hex_n::<16>("ik")?;
-    let alg: IntegAlg = inp
-        .str("alg")?
-        .parse()
-        .map_err(|e| format!("input.alg: {e}"))?;
-    let ealg: EncAlg = inp
-        .str("ealg")?
-        .parse()
-        .map_err(|e| format!("input.ealg: {e}"))?;
+    let alg: IntegAlg = inp.parsed("alg")?;
+    let ealg: EncAlg = inp.parsed("ealg")?;
     match (keys::expand(&ck, &ik, alg, ealg), v.result) {
         (Ok(k), Expectation::Valid) => {
             expect_hex(&exp, "ik_esp", &k.ik_esp)?;
@@ -72,10 +66,7 @@ fn hmac_full<M: Mac + KeyInit>(key: &[u8], data: &[u8]) -> Result<Vec<u8>, Strin
 pub fn check_hmac96(v: &Vector) -> Result<(), String> {
     let inp = v.input();
     let exp = v.expected();
-    let alg: IntegAlg = inp
-        .str("alg")?
-        .parse()
-        .map_err(|e| format!("input.alg: {e}"))?;
+    let alg: IntegAlg = inp.parsed("alg")?;
     let key = inp.hex("key")?;
     let data = inp.hex("data")?;
     let full = match alg {

@@ -4,10 +4,10 @@
 
 use imsec::capture::link::LINKTYPE_RAW;
 use imsec::capture::pcapng::PcapngWriter;
-use imsec::capture::wire::{ipv4, ipv6, udp};
 use imsec::mech::algorithms::{check_pair, EncAlg, IntegAlg};
 use imsec::mech::esp::uat::{IpFamily, UatSa};
 use imsec::mech::esp::{FixedIv, Padding, SaCrypto, SealParams, NH_IPV4, NH_IPV6, NH_UDP};
+use imsec::wire::{ipv4, ipv6, udp};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 

@@ -18,6 +18,7 @@
 //! transport mode carries the UDP (17) or TCP (6) segment directly.
 
 use super::{EspError, NH_IPV4, NH_IPV6};
+use crate::wire::{ipv4, ipv6, WireError};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// UDP port of IKE NAT traversal and RFC 3948 ESP-in-UDP.
@@ -222,69 +223,46 @@ pub fn parse_inner(next_header: u8, data: &[u8]) -> Result<Inner<'_>, EspError> 
     }
 }
 
-fn parse_ipv4(d: &[u8]) -> Result<Inner<'_>, EspError> {
-    let (Some(&vihl), Some(tl)) = (d.first(), d.get(2..4)) else {
-        return Err(EspError::Truncated {
-            len: d.len(),
-            min: 20,
-        });
-    };
-    if vihl >> 4 != 4 {
-        return Err(EspError::Malformed(
-            "inner packet for Next Header 4 is not IPv4",
-        ));
+fn wire_err(e: WireError) -> EspError {
+    match e {
+        WireError::Truncated { have, need, .. } => EspError::Truncated {
+            len: have,
+            min: need,
+        },
+        WireError::Malformed { why, .. } => EspError::Malformed(why),
     }
-    let ihl = usize::from(vihl & 0x0f) * 4;
-    let total = usize::from(u16::from_be_bytes([tl[0], tl[1]]));
-    if ihl < 20 || total < ihl {
+}
+
+/// An inner IPv4 packet: the `wire` view's checks, plus a Total Length that is not 0 (the
+/// offload shortcut a capture may show, never valid inside ESP) and a valid header checksum.
+fn parse_ipv4(d: &[u8]) -> Result<Inner<'_>, EspError> {
+    let p = ipv4::Packet::new_checked(d).map_err(wire_err)?;
+    if p.total_len() == 0 {
         return Err(EspError::Malformed(
             "inner IPv4 header length fields inconsistent",
         ));
     }
-    let (Some(hdr), Some(payload)) = (d.get(..ihl), d.get(ihl..total)) else {
-        return Err(EspError::Truncated {
-            len: d.len(),
-            min: total.max(ihl),
-        });
-    };
-    if fold(sum16(0, hdr)) != 0 {
+    if !p.verify_checksum() {
         return Err(EspError::Malformed("inner IPv4 header checksum wrong"));
     }
-    let a = |i: usize| Ipv4Addr::new(hdr[i], hdr[i + 1], hdr[i + 2], hdr[i + 3]);
+    let payload = d.get(p.header_len()..p.total_len()).unwrap_or(&[]);
     Ok(Inner::Tunnel {
-        src: IpAddr::V4(a(12)),
-        dst: IpAddr::V4(a(16)),
-        protocol: hdr[9],
+        src: IpAddr::V4(p.src_addr()),
+        dst: IpAddr::V4(p.dst_addr()),
+        protocol: p.protocol(),
         payload,
     })
 }
 
+/// An inner IPv6 packet (extension headers are not walked: `protocol` is the Next Header).
 fn parse_ipv6(d: &[u8]) -> Result<Inner<'_>, EspError> {
-    let Some(hdr) = d.get(..40) else {
-        return Err(EspError::Truncated {
-            len: d.len(),
-            min: 40,
-        });
-    };
-    if hdr[0] >> 4 != 6 {
-        return Err(EspError::Malformed(
-            "inner packet for Next Header 41 is not IPv6",
-        ));
-    }
-    let plen = usize::from(u16::from_be_bytes([hdr[4], hdr[5]]));
-    let payload = d.get(40..40 + plen).ok_or(EspError::Truncated {
-        len: d.len(),
-        min: 40 + plen,
-    })?;
-    let addr = |i: usize| {
-        let mut o = [0u8; 16];
-        o.copy_from_slice(&hdr[i..i + 16]);
-        Ipv6Addr::from(o)
-    };
+    let p = ipv6::Packet::new_checked(d).map_err(wire_err)?;
+    let end = ipv6::HEADER_LEN.saturating_add(p.payload_len());
+    let payload = d.get(ipv6::HEADER_LEN..end).unwrap_or(&[]);
     Ok(Inner::Tunnel {
-        src: IpAddr::V6(addr(8)),
-        dst: IpAddr::V6(addr(24)),
-        protocol: hdr[6],
+        src: IpAddr::V6(p.src_addr()),
+        dst: IpAddr::V6(p.dst_addr()),
+        protocol: p.next_header(),
         payload,
     })
 }

@@ -179,6 +179,17 @@ impl SaCrypto {
         salt: &[u8],
     ) -> Result<SaCrypto, EspError> {
         check_pair(integ_alg, enc_alg)?;
+        Self::build(integ_alg, enc_alg, integ_key, enc_key, salt)
+    }
+
+    /// Keys the transforms of an allowed pair, with every receive check on.
+    fn build(
+        integ_alg: IntegAlg,
+        enc_alg: EncAlg,
+        integ_key: &[u8],
+        enc_key: &[u8],
+        salt: &[u8],
+    ) -> Result<SaCrypto, EspError> {
         let (integ, enc) = super::transform::build(integ_alg, enc_alg, integ_key, enc_key, salt)?;
         Ok(SaCrypto {
             integ_alg,
@@ -208,16 +219,7 @@ impl SaCrypto {
             Ok(()) | Err(PairError::NullIntegWithoutAead) => {}
             Err(e) => return Err(e.into()),
         }
-        let (integ, enc) = super::transform::build(integ_alg, enc_alg, integ_key, enc_key, salt)?;
-        Ok(SaCrypto {
-            integ_alg,
-            enc_alg,
-            integ,
-            enc,
-            verify_padding: true,
-            check_alignment: true,
-            verify_icv: true,
-        })
+        Self::build(integ_alg, enc_alg, integ_key, enc_key, salt)
     }
 
     /// An SA whose ICV of `icv` length is skipped, not verified: decryption only, for

@@ -1,4 +1,5 @@
-//! Pure IPv4/IPv6/UDP header views (smoltcp `wire` style): `Packet<T: AsRef<[u8]>>` with
+//! Pure IPv4/IPv6/UDP header views (smoltcp `wire` style), shared by ESP tunnel-mode
+//! processing (`mech::esp::encap`) and the capture reader: `Packet<T: AsRef<[u8]>>` with
 //! `new_checked`, field accessors, and a `Repr` with `parse`/`emit`. No I/O, no panics.
 
 pub mod checksum;
