@@ -233,3 +233,65 @@ fn unreachable_silent_and_unknown_suts_are_environment_errors() {
     std::fs::write(&typo, "name: x\npcscf: 127.0.0.1:5060\nscscf_listen: 127.0.0.1:5061\nue_addr: 127.0.0.1\nsubscribr: {}\n").unwrap();
     expect_usage_error(&["run", "--sut", typo.to_str().unwrap()], &["subscribr"]);
 }
+
+/// SIP over TCP inside the SAs, seen from outside: tshark decrypts every ESP packet of the
+/// TCP case with the emitted `esp_sa` lines, finds every ICV good, finds TCP inside (not UDP),
+/// and dissects the SIP messages carried by it (REGISTERs, OPTIONS and their 200s).
+#[test]
+fn tcp_inside_the_sas_decrypts_in_tshark() {
+    if !have_tshark() {
+        println!("SKIPPED: tshark not installed (.ci/install-deps.sh installs it)");
+        return;
+    }
+    let dir = tempdir("tcp");
+    let out = imsec()
+        .args(["run", "--filter", "TCP-REGISTRATION-01", "--report"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+    let case = "TCP-REGISTRATION-01";
+    let cfg = dir.join("wsconfig");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::copy(dir.join(format!("{case}.esp_sa")), cfg.join("esp_sa")).unwrap();
+    let out = Command::new("tshark")
+        .env("WIRESHARK_CONFIG_DIR", &cfg)
+        .arg("-r")
+        .arg(dir.join(format!("{case}.pcapng")))
+        .args(["-o", "esp.enable_encryption_decode:TRUE"])
+        .args(["-o", "esp.enable_authentication_check:TRUE"])
+        .args(["-Y", "esp", "-T", "fields"])
+        .args([
+            "-e",
+            "esp.icv_good",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "udp.srcport",
+        ])
+        .args(["-e", "sip.Method", "-e", "sip.Status-Code"])
+        .output()
+        .expect("tshark");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert!(rows.len() >= 20, "too few ESP packets:\n{text}");
+    let mut sip = 0;
+    for r in &rows {
+        assert_eq!(r.first().copied(), Some("1"), "ICV not good: {r:?}\n{text}");
+        assert!(
+            r.get(1).is_some_and(|s| !s.is_empty()),
+            "no TCP inside: {r:?}"
+        );
+        // udp.srcport lists the outer ESP-in-UDP port only (one value: no inner UDP).
+        assert!(
+            r.get(2).is_some_and(|s| !s.contains(',')),
+            "inner UDP: {r:?}"
+        );
+        if r.get(3).is_some_and(|s| !s.is_empty()) || r.get(4).is_some_and(|s| !s.is_empty()) {
+            sip += 1;
+        }
+    }
+    // REGISTER+200, OPTIONS+200, REGISTER+401+REGISTER+200, OPTIONS+200, REGISTER+200.
+    assert!(sip >= 12, "tshark found {sip} SIP messages in TCP:\n{text}");
+}

@@ -45,7 +45,7 @@ struct Lab {
 
 fn dst_of(w: &Wire) -> IpAddr {
     match w {
-        Wire::Udp { peer, .. } => peer.ip(),
+        Wire::Udp { peer, .. } | Wire::Tcp { peer, .. } => peer.ip(),
         Wire::Ip { packet } => IpAddr::from([packet[16], packet[17], packet[18], packet[19]]),
     }
 }
@@ -102,6 +102,7 @@ impl Lab {
                 encap_port: 4500,
                 pcscf_encap_port: 4500,
                 expires: 600,
+                transport: Default::default(),
             },
             seeded(14),
             seeded(15),

@@ -36,6 +36,42 @@ fn every_pair_over_udp_encapsulation_on_loopback() {
     }
 }
 
+/// SIP over TCP: the unprotected phase on a real TCP connection, then TCP connections inside
+/// the SAs (the userspace stack under ESP), for every pair.
+#[test]
+fn every_pair_over_tcp_on_loopback() {
+    for pair in pairs() {
+        let mut lab = Lab::builtin(LabOptions {
+            offers: vec![pair],
+            mode: IpsecMode::UdpEncTunnel,
+            transport: imsec::roles::SipTransport::Tcp,
+            ..LabOptions::default()
+        })
+        .expect("lab on loopback");
+        let steps = scenario::registration_cycle(&mut lab);
+        assert_eq!(steps.len(), 5, "{pair:?}: {steps:#?}");
+        for s in &steps {
+            assert!(s.ok, "{pair:?}: {}: {}", s.name, s.detail);
+        }
+        assert!(
+            steps[0].detail.contains("401 over TCP") && steps[1].detail.contains("200 over TCP"),
+            "{pair:?}: {steps:#?}"
+        );
+        assert!(
+            lab.seen
+                .iter()
+                .any(|s| matches!(s.wire, imsec::net::Wire::Tcp { .. })),
+            "no plain TCP unit logged"
+        );
+        assert!(
+            lab.seen
+                .iter()
+                .any(|s| s.delivered.as_ref().is_some_and(|d| d.tcp)),
+            "no SIP framed from TCP inside the SAs"
+        );
+    }
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -85,11 +121,20 @@ fn every_pair_in_transport_mode_over_raw_sockets_in_a_namespace() {
         return;
     };
     let exe = env!("CARGO_BIN_EXE_imsec");
-    for (a, e) in pairs() {
+    for ((a, e), transport) in pairs().into_iter().flat_map(|p| [(p, "udp"), (p, "tcp")]) {
         let out = Command::new("ip")
             .args([
-                "netns", "exec", &ns.0, exe, "cycle", "--mode", "trans", "--offer",
+                "netns",
+                "exec",
+                &ns.0,
+                exe,
+                "cycle",
+                "--mode",
+                "trans",
+                "--transport",
             ])
+            .arg(transport)
+            .arg("--offer")
             .arg(format!("{a}/{e}"))
             .output()
             .expect("ip netns exec");
@@ -103,6 +148,10 @@ fn every_pair_in_transport_mode_over_raw_sockets_in_a_namespace() {
         assert!(
             text.contains(" trans "),
             "{a}/{e}: not transport mode: {text}"
+        );
+        assert!(
+            text.contains(&format!("200 over {}", transport.to_uppercase())),
+            "{a}/{e}: not over {transport}: {text}"
         );
     }
 }

@@ -57,6 +57,9 @@ pub struct CycleArgs {
     /// P-CSCF whose protected phase cannot run here).
     #[arg(long, value_enum, default_value = "full")]
     pub phase: PhaseArg,
+    /// SIP transport: udp, or tcp (unprotected phase and inside the SAs).
+    #[arg(long, default_value = "udp")]
+    pub transport: crate::roles::SipTransport,
     /// Print the steps as JSON.
     #[arg(long)]
     pub json: bool,
@@ -108,6 +111,7 @@ pub fn run(a: CycleArgs) -> Result<u8, UsageError> {
         },
         flaws,
         step_timeout: Duration::from_millis(a.timeout_ms),
+        transport: a.transport,
     };
     let mut lab = match a.pcscf {
         None => Lab::builtin(opts),

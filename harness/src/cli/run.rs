@@ -36,6 +36,9 @@ pub struct RunArgs {
     /// ESP mode: `udp-enc-tun` (no privileges) or `trans` (raw sockets: root/CAP_NET_RAW).
     #[arg(long)]
     pub mode: Option<String>,
+    /// SIP transport of cases that do not name one: `udp` or `tcp` (default: the profile's).
+    #[arg(long)]
+    pub transport: Option<crate::roles::SipTransport>,
     /// No per-case progress lines.
     #[arg(long, short)]
     pub quiet: bool,
@@ -109,7 +112,10 @@ pub fn run(a: RunArgs) -> Result<u8, UsageError> {
             )))
         }
     };
-    let sut = sut::resolve(&a.sut, mode).map_err(|e| UsageError(format!("--sut: {e}")))?;
+    let mut sut = sut::resolve(&a.sut, mode).map_err(|e| UsageError(format!("--sut: {e}")))?;
+    if let Some(t) = a.transport {
+        sut.transport = t;
+    }
     let cases = select(&a.cases, a.filter.as_deref(), &a.tag)?;
     runner::preflight(&sut).map_err(|e| UsageError(format!("SUT '{}': {e}", sut.name)))?;
     if cases.is_empty() {

@@ -242,9 +242,13 @@ pub fn run(cmd: ServeCmd) -> Result<u8, UsageError> {
         vec![]
     };
     let binds = pcscf.udp_bindings();
-    let mut pcscf = spawn(pcscf, &binds, &raw).map_err(|e| UsageError(e.to_string()))?;
+    // SIP over TCP on the unprotected port too (RFC 3261 §18.2.1); inside the SAs the
+    // P-CSCF's own TCP stack accepts on port-s.
+    let tcp = [SocketAddr::new(pcfg.addr, pcfg.unprotected_port)];
+    let mut pcscf = crate::net::node::spawn_with(pcscf, &binds, &raw, &tcp)
+        .map_err(|e| UsageError(e.to_string()))?;
     eprintln!(
-        "imsec P-CSCF on {} (unprotected {}, port-c {}, port-s {}, encap {}), S-CSCF on {}",
+        "imsec P-CSCF on {} (unprotected {} UDP+TCP, port-c {}, port-s {}, encap {}), S-CSCF on {}",
         pcfg.addr, pcfg.unprotected_port, pcfg.port_pc, pcfg.port_ps, pcfg.encap_port, scscf_addr
     );
     let start = Instant::now();

@@ -260,6 +260,10 @@ pub enum Expect {
         /// Row of the TS 33.203 §7.1 table it must have arrived on.
         #[serde(default)]
         sa: Option<u8>,
+        /// The transport it must have arrived on (`tcp`: on the request's TCP connection,
+        /// inside the SAs when protected; RFC 3261 §18.2.2).
+        #[serde(default)]
+        transport: Option<crate::roles::SipTransport>,
     },
     /// Whether the core (S-CSCF) holds the registration at the end.
     Registered { value: bool },
@@ -337,6 +341,10 @@ pub struct Case {
     /// Per-step timeout in milliseconds (default: the SUT profile's).
     #[serde(default)]
     pub timeout_ms: Option<u64>,
+    /// SIP transport for this case (`udp` or `tcp`; default: the SUT profile's). Over TCP
+    /// the UE talks SIP on TCP in the unprotected phase and on TCP connections inside the SAs.
+    #[serde(default)]
+    pub transport: Option<crate::roles::SipTransport>,
     /// How long to listen for an answer that must not come (silence), in ms (default 1000).
     #[serde(default)]
     pub silence_ms: Option<u64>,

@@ -65,6 +65,7 @@ pub fn evaluate(e: &Expect, o: &Observations<'_>) -> CheckResult {
             status,
             protected,
             sa,
+            transport,
         } => {
             let Some(st) = step(o, id) else {
                 return result(
@@ -117,6 +118,28 @@ pub fn evaluate(e: &Expect, o: &Observations<'_>) -> CheckResult {
                                 "step '{id}': response arrived {} ESP",
                                 if d.is_some() { "over" } else { "without" }
                             ),
+                            ev,
+                        );
+                    }
+                }
+                if let Some(want) = transport {
+                    let tcp = match d {
+                        Some(d) => d.tcp,
+                        None => o
+                            .seen
+                            .get(i)
+                            .is_some_and(|s| matches!(s.wire, crate::net::Wire::Tcp { .. })),
+                    };
+                    let got = if tcp {
+                        crate::roles::SipTransport::Tcp
+                    } else {
+                        crate::roles::SipTransport::Udp
+                    };
+                    if got != *want {
+                        return result(
+                            e,
+                            Verdict::Fail,
+                            format!("step '{id}': response arrived over {got:?}, not {want:?}"),
                             ev,
                         );
                     }

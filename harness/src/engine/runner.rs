@@ -13,6 +13,7 @@ use crate::lab::{ExternalSut, Lab, LabOptions};
 use crate::mech::esp::saset::SaParams;
 use crate::mech::esp::uat::{IpFamily, UatSa};
 use crate::net::Wire;
+use crate::roles::SipTransport;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
@@ -46,8 +47,9 @@ pub fn not_applicable(case: &Case, sut: &Sut) -> Option<String> {
     None
 }
 
-fn lab_for(sut: &Sut, timeout: Duration) -> Result<Lab, String> {
+fn lab_for(sut: &Sut, timeout: Duration, transport: SipTransport) -> Result<Lab, String> {
     let opts = LabOptions {
+        transport,
         mode: sut.mode,
         offers: sut.offers.clone(),
         flaws: match &sut.kind {
@@ -126,7 +128,7 @@ pub fn run_case(case: &Case, sut: &Sut, reveal_keys: bool, out_dir: Option<&Path
             .unwrap_or(sut.timeout),
         silence: Duration::from_millis(case.silence_ms.unwrap_or(1000)),
     };
-    let mut lab = match lab_for(sut, timing.timeout) {
+    let mut lab = match lab_for(sut, timing.timeout, case.transport.unwrap_or(sut.transport)) {
         Ok(l) => l,
         Err(e) => return skeleton(case, Verdict::Error, Some(format!("lab set-up: {e}"))),
     };
@@ -256,6 +258,7 @@ fn summary_of(sip: Option<&crate::mech::sip::SipMessage>, wire: &Wire) -> String
         None => match wire {
             Wire::Udp { payload, .. } => format!("{} octets (not SIP)", payload.len()),
             Wire::Ip { packet } => format!("IP packet, {} octets", packet.len()),
+            Wire::Tcp { payload, .. } => format!("{} octets on TCP (not SIP)", payload.len()),
         },
     }
 }
@@ -376,6 +379,7 @@ fn build_trace(
 /// SPI and sequence number of an ESP packet the UE sent (UDP-encapsulated or raw).
 fn sent_esp_meta(w: &Wire) -> Option<EspMeta> {
     let esp = match w {
+        Wire::Tcp { .. } => return None,
         Wire::Udp { payload, .. } => payload.as_slice(),
         Wire::Ip { packet } => {
             let ihl = usize::from(packet.first()? & 0x0f) * 4;
@@ -420,6 +424,34 @@ fn udp_packet(src: SocketAddr, dst: SocketAddr, payload: &[u8]) -> Option<Vec<u8
     Some(p)
 }
 
+/// An IP packet carrying a TCP segment (PSH|ACK, no options) for the pcapng of a case.
+fn tcp_packet(src: SocketAddr, dst: SocketAddr, seq: u32, payload: &[u8]) -> Option<Vec<u8>> {
+    use crate::mech::esp::encap;
+    let mut seg = Vec::with_capacity(payload.len() + 20);
+    seg.extend_from_slice(&src.port().to_be_bytes());
+    seg.extend_from_slice(&dst.port().to_be_bytes());
+    seg.extend_from_slice(&seq.to_be_bytes());
+    seg.extend_from_slice(&1u32.to_be_bytes());
+    seg.extend_from_slice(&[0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0]);
+    seg.extend_from_slice(payload);
+    use crate::wire::checksum;
+    let len = u32::try_from(seg.len()).ok()?;
+    let ck = checksum::finish(&[
+        checksum::pseudo_header(src.ip(), dst.ip(), 6, len),
+        checksum::sum(&seg),
+    ]);
+    if let Some(c) = seg.get_mut(16..18) {
+        c.copy_from_slice(&ck.to_be_bytes());
+    }
+    let mut p = Vec::with_capacity(seg.len() + 40);
+    match (src.ip(), dst.ip()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => encap::emit_ipv4(s, d, 6, 64, &seg, &mut p).ok()?,
+        (IpAddr::V6(s), IpAddr::V6(d)) => encap::emit_ipv6(s, d, 6, 64, &seg, &mut p).ok()?,
+        _ => return None,
+    }
+    Some(p)
+}
+
 /// Writes `<id>.pcapng` (everything the harness sent and received, raw IP link type) and
 /// `<id>.esp_sa` (Wireshark UAT lines for every SA of the case).
 fn write_case_files(
@@ -438,6 +470,9 @@ fn write_case_files(
         .unwrap_or(0);
     let ts = |t: Instant| base + t.saturating_duration_since(start).as_nanos() as u64;
     let mut packets: Vec<(u64, Vec<u8>)> = Vec::new();
+    // Plain SIP over TCP is logged per message: each becomes one segment whose sequence
+    // number follows the bytes already logged in that direction, so Wireshark reassembles it.
+    let mut tcp_offsets: BTreeMap<(SocketAddr, SocketAddr), u32> = BTreeMap::new();
     for s in &lab.seen {
         let pkt = match &s.wire {
             Wire::Ip { packet } => Some(packet.clone()),
@@ -452,6 +487,21 @@ fn write_case_files(
                     (*peer, *local)
                 };
                 udp_packet(a, b, payload)
+            }
+            Wire::Tcp {
+                local,
+                peer,
+                payload,
+            } => {
+                let (a, b) = if s.sent {
+                    (*local, *peer)
+                } else {
+                    (*peer, *local)
+                };
+                let offset = tcp_offsets.entry((a, b)).or_insert(1u32);
+                let p = tcp_packet(a, b, *offset, payload);
+                *offset = offset.wrapping_add(payload.len() as u32);
+                p
             }
         };
         if let Some(p) = pkt {

@@ -487,7 +487,7 @@ fn resync_register(lab: &mut Lab, rec: &mut StepRecord, ahead: u64) -> Result<()
 /// Corrupts the last octet of an ESP packet (part of the ICV).
 fn flip_last_byte(w: &mut Wire) {
     let buf = match w {
-        Wire::Udp { payload, .. } => payload,
+        Wire::Udp { payload, .. } | Wire::Tcp { payload, .. } => payload,
         Wire::Ip { packet } => packet,
     };
     if let Some(b) = buf.last_mut() {
@@ -518,6 +518,7 @@ fn reflect(lab: &mut Lab, rec: &mut StepRecord, timing: Timing) -> Result<(), St
             swap_ip_addresses(&mut packet).ok_or("cannot reflect this packet")?;
             Wire::Ip { packet }
         }
+        Wire::Tcp { .. } => return Err("the last packet from the P-CSCF was not ESP".into()),
     };
     lab.send(&w).map_err(|e| e.to_string())?;
     rec.response = final_within(lab, timing.silence);

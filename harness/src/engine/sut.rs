@@ -10,6 +10,7 @@
 //! ue_addr: 192.0.2.1              # the harness UE's address
 //! realm: ims.example.net
 //! mode: UDP-enc-tun               # or trans (raw sockets: root or CAP_NET_RAW)
+//! transport: udp                  # or tcp: SIP over TCP, unprotected and inside the SAs
 //! offers: [hmac-sha-1-96/aes-cbc, null/aes-gcm, hmac-sha-1-96/null]
 //! confidentiality_required: true  # the P-CSCF's policy forbids ealg=null
 //! timeout_ms: 3000
@@ -21,6 +22,7 @@ use crate::lab::LabOptions;
 use crate::mech::algorithms::{check_pair, EncAlg, IntegAlg};
 use crate::mech::secagree::ipsec::IpsecMode;
 use crate::roles::pcscf::{Flaw, Flaws};
+use crate::roles::SipTransport;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
@@ -48,6 +50,8 @@ pub struct Sut {
     pub topology: Topology,
     pub kind: SutKind,
     pub mode: IpsecMode,
+    /// SIP transport of the cases that do not name one.
+    pub transport: SipTransport,
     pub offers: Vec<(IntegAlg, EncAlg)>,
     pub confidentiality_required: bool,
     pub timeout: Duration,
@@ -70,6 +74,8 @@ struct Profile {
     realm: String,
     #[serde(default = "udp_enc")]
     mode: String,
+    #[serde(default)]
+    transport: SipTransport,
     #[serde(default)]
     offers: Vec<String>,
     #[serde(default)]
@@ -144,6 +150,7 @@ pub fn resolve(spec: &str, mode: Option<IpsecMode>) -> Result<Sut, String> {
             topology: Topology::Pcscf,
             kind: SutKind::Builtin(flaws),
             mode,
+            transport: SipTransport::Udp,
             offers: LabOptions::default().offers,
             confidentiality_required: false,
             timeout: Duration::from_millis(3000),
@@ -173,6 +180,7 @@ pub fn resolve(spec: &str, mode: Option<IpsecMode>) -> Result<Sut, String> {
             realm: p.realm,
         },
         mode: mode.unwrap_or(file_mode),
+        transport: p.transport,
         offers: parse_offers(&p.offers).map_err(|e| format!("{spec}: {e}"))?,
         confidentiality_required: p.confidentiality_required,
         timeout: Duration::from_millis(p.timeout_ms),

@@ -12,15 +12,15 @@ use crate::mech::algorithms::{EncAlg, IntegAlg};
 use crate::mech::digest::AkaAlgorithm;
 use crate::mech::secagree::ipsec::IpsecMode;
 use crate::mech::sip::SipMessage;
-use crate::net::node::{spawn, Running};
+use crate::net::node::{spawn, spawn_with, Running};
 use crate::net::sockets::SocketSet;
 use crate::net::{NetError, Wire};
-use crate::roles::gm::Delivered;
-use crate::roles::os_rand;
+use crate::roles::gm::{Delivered, Drop as GmDrop};
 use crate::roles::pcscf::{Flaws, Pcscf, PcscfConfig};
 use crate::roles::scscf::{Scscf, ScscfConfig};
 use crate::roles::subscriber::{Subscriber, SubscriberStore};
 use crate::roles::ue::{Ue, UeConfig};
+use crate::roles::{os_rand, SipTransport};
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -45,6 +45,8 @@ pub struct LabOptions {
     pub flaws: Flaws,
     /// Timeout of every wait.
     pub step_timeout: Duration,
+    /// SIP over UDP or TCP (unprotected phase and inside the SAs).
+    pub transport: SipTransport,
 }
 
 impl Default for LabOptions {
@@ -58,6 +60,7 @@ impl Default for LabOptions {
             ],
             flaws: Flaws::new(),
             step_timeout: Duration::from_secs(3),
+            transport: SipTransport::Udp,
         }
     }
 }
@@ -120,6 +123,9 @@ pub struct Lab {
     pub pcscf_cfg: PcscfConfig,
     /// Units that reached the UE but were not what a step waited for.
     pub unexpected: Vec<Wire>,
+    /// Received units already logged but not yet handed to a step (several SIP messages
+    /// framed from one TCP segment).
+    backlog: std::collections::VecDeque<Seen>,
 }
 
 /// Where an external P-CSCF is and where the harness listens for what it forwards.
@@ -172,6 +178,7 @@ fn ue_for(
             encap_port: encap.0,
             pcscf_encap_port: encap.1,
             expires: 600,
+            transport: opts.transport,
         },
         os_rand(),
         os_rand(),
@@ -211,6 +218,7 @@ impl Lab {
             pcscf: None,
             pcscf_cfg,
             unexpected: Vec::new(),
+            backlog: Default::default(),
             seen: Vec::new(),
             scscf_at: sut.scscf,
             core: None,
@@ -239,7 +247,9 @@ impl Lab {
         } else {
             vec![]
         };
-        let pcscf = spawn(pcscf, &bindings, &raw)?;
+        // The P-CSCF takes SIP over TCP on its unprotected port as well (RFC 3261 §18.2.1).
+        let tcp = [SocketAddr::new(p, pc.unprotected_port)];
+        let pcscf = spawn_with(pcscf, &bindings, &raw, &tcp)?;
         let ue = ue_for(
             "imsec.test",
             u,
@@ -262,16 +272,32 @@ impl Lab {
             pcscf: Some(pcscf),
             pcscf_cfg: pc,
             unexpected: Vec::new(),
+            backlog: Default::default(),
             seen: Vec::new(),
             scscf_at: scscf_addr,
             core: None,
         })
     }
 
-    /// Sends from the UE (and logs it).
+    /// Sends from the UE (and logs it), then whatever the UE's TCP stack queued with it.
     pub fn send(&mut self, w: &Wire) -> Result<(), NetError> {
+        self.send_one(w)?;
+        self.flush_ue()
+    }
+
+    /// Sends what the UE's TCP stack has queued (ACKs, data after a handshake).
+    pub fn flush_ue(&mut self) -> Result<(), NetError> {
+        for w in self.ue.take_outbox() {
+            self.send_one(&w)?;
+        }
+        Ok(())
+    }
+
+    fn send_one(&mut self, w: &Wire) -> Result<(), NetError> {
         let sip = match w {
-            Wire::Udp { payload, .. } => SipMessage::parse(payload).ok(),
+            Wire::Udp { payload, .. } | Wire::Tcp { payload, .. } => {
+                SipMessage::parse(payload).ok()
+            }
             Wire::Ip { .. } => None,
         };
         self.seen.push(Seen {
@@ -298,16 +324,23 @@ impl Lab {
     /// Receives one unit for the UE within `timeout`, runs the UE's inbound checks on ESP,
     /// and logs it.
     pub fn recv_one(&mut self, timeout: Duration) -> Option<Seen> {
+        if let Some(s) = self.backlog.pop_front() {
+            return Some(s);
+        }
+        // TCP timers of the UE's stack (retransmissions) run while it waits.
+        let _ = self.flush_ue();
         let w = self.ue_net.recv(timeout)?;
         let is_plain = match &w {
             Wire::Udp { local, .. } => {
                 local.port() != self.ue.cfg.encap_port || self.ue.cfg.mode == IpsecMode::Transport
             }
+            Wire::Tcp { .. } => true,
             Wire::Ip { .. } => false,
         };
         let esp = match (&w, is_plain) {
             (_, true) => None,
             (Wire::Udp { payload, .. }, false) => esp_head(payload),
+            (Wire::Tcp { .. }, false) => None,
             (Wire::Ip { packet }, false) => crate::capture::classify::parse_ip(packet)
                 .ok()
                 .filter(|v| v.protocol == 50)
@@ -323,7 +356,7 @@ impl Lab {
             esp,
         };
         if is_plain {
-            if let Wire::Udp { payload, .. } = &w {
+            if let Wire::Udp { payload, .. } | Wire::Tcp { payload, .. } = &w {
                 seen.sip = SipMessage::parse(payload).ok();
             }
         } else {
@@ -334,10 +367,27 @@ impl Lab {
                     }
                     seen.delivered = Some(d);
                 }
+                // A TCP segment that completed no SIP message: accepted, nothing to deliver.
+                Err(GmDrop::NoMessage) => {}
                 Err(e) => seen.dropped = Some(e.to_string()),
             }
         }
         self.seen.push(seen.clone());
+        // Further messages framed from the same TCP segment: logged without the ESP facts
+        // (the packet is counted once).
+        while let Some(d) = self.ue.next_delivered() {
+            let extra = Seen {
+                sip: SipMessage::parse(&d.payload).ok(),
+                delivered: Some(d),
+                dropped: None,
+                esp: None,
+                ..seen.clone()
+            };
+            self.seen.push(extra.clone());
+            self.backlog.push_back(extra);
+        }
+        // What the UE's TCP stack answers (ACKs, queued data) leaves at the next send or
+        // receive, so the last entry of `seen` is still the unit returned here.
         Some(seen)
     }
 

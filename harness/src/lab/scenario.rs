@@ -50,6 +50,34 @@ fn expect_sa2(d: &crate::roles::gm::Delivered) -> Result<(), String> {
     }
 }
 
+/// RFC 3261 §18.2.2: a response goes back on the transport (the connection, for TCP) its
+/// request came on. Judges the final response the UE got last: protected (`d`) or plain.
+fn on_transport(
+    lab: &Lab,
+    d: Option<&crate::roles::gm::Delivered>,
+) -> Result<&'static str, String> {
+    use crate::roles::SipTransport;
+    let got = match d {
+        Some(d) if d.tcp => SipTransport::Tcp,
+        Some(_) => SipTransport::Udp,
+        None => match lab.seen.iter().rev().find(|s| !s.sent && s.sip.is_some()) {
+            Some(s) if matches!(s.wire, crate::net::Wire::Tcp { .. }) => SipTransport::Tcp,
+            _ => SipTransport::Udp,
+        },
+    };
+    let want = lab.opts.transport;
+    if got == want {
+        Ok(match got {
+            SipTransport::Udp => "UDP",
+            SipTransport::Tcp => "TCP",
+        })
+    } else {
+        Err(format!(
+            "the answer came over {got:?}, the request went over {want:?} (RFC 3261 §18.2.2)"
+        ))
+    }
+}
+
 /// Registers (initial REGISTER, 401, protected REGISTER, 200), judging each step strictly.
 pub fn register(lab: &mut Lab, out: &mut Vec<Step>) -> bool {
     register_with(lab, out, true)
@@ -71,9 +99,10 @@ pub fn register_with(lab: &mut Lab, out: &mut Vec<Step>, strict: bool) -> bool {
         if m.header("Security-Server").is_none() {
             return Err("401 without Security-Server".into());
         }
+        let t = on_transport(lab, None)?;
         let c = lab.ue.on_challenge(&m).map_err(|e| e.to_string())?;
         Ok(format!(
-            "401 with Security-Server: {}/{} {} spi-c={} spi-s={}",
+            "401 over {t} with Security-Server: {}/{} {} spi-c={} spi-s={}",
             c.chosen.alg,
             c.chosen.ealg,
             c.chosen.mode.token(),
@@ -101,6 +130,7 @@ pub fn register_with(lab: &mut Lab, out: &mut Vec<Step>, strict: bool) -> bool {
                 return Ok(format!("200 over SA #{} (SPI {})", d.sa_index, d.spi));
             }
             expect_sa2(&d)?;
+            let t = on_transport(lab, Some(&d))?;
             let rec = lab
                 .scscf
                 .node
@@ -120,7 +150,10 @@ pub fn register_with(lab: &mut Lab, out: &mut Vec<Step>, strict: bool) -> bool {
                 return Err(format!("core received {:?}", rec.sec_agree_headers));
             }
             lab.ue.registered(true);
-            Ok(format!("200 over SA #{} (SPI {})", d.sa_index, d.spi))
+            Ok(format!(
+                "200 over {t} on SA #{} (SPI {})",
+                d.sa_index, d.spi
+            ))
         });
     let ok = r.is_ok();
     out.push(step("protected REGISTER accepted over the SAs", r));
@@ -141,7 +174,8 @@ pub fn registration_cycle(lab: &mut Lab) -> Vec<Step> {
         .and_then(|(m, d)| match (m.status(), d) {
             (Some(200), Some(d)) => {
                 expect_sa2(&d)?;
-                Ok(format!("200 over SA #{}", d.sa_index))
+                let t = on_transport(lab, Some(&d))?;
+                Ok(format!("200 over {t} on SA #{}", d.sa_index))
             }
             (s, d) => Err(format!("got {s:?}, protected: {}", d.is_some())),
         });
@@ -167,6 +201,7 @@ pub fn registration_cycle(lab: &mut Lab) -> Vec<Step> {
             if m.status() != Some(200) || d.is_none() {
                 return Err(format!("expected protected 200, got '{}'", m.start));
             }
+            on_transport(lab, d.as_ref())?;
             lab.ue.registered(true);
             if lab.ue.registered_set == first {
                 return Err("re-registration kept the same SAs".into());
@@ -190,6 +225,7 @@ pub fn registration_cycle(lab: &mut Lab) -> Vec<Step> {
             if d.is_none() {
                 return Err("final 200 of the de-registration sent without protection".into());
             }
+            on_transport(lab, d.as_ref())?;
             let registered = lab
                 .scscf
                 .node

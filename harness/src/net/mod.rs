@@ -5,6 +5,7 @@
 pub mod node;
 pub mod raw;
 pub mod sockets;
+pub mod tcp;
 
 pub use crate::roles::gm::Wire;
 

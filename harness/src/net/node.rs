@@ -12,11 +12,18 @@ use std::time::Duration;
 /// A role that turns what it receives into what it sends.
 pub trait Node: Send + 'static {
     fn handle(&mut self, w: Wire, now: u64) -> Vec<Wire>;
+    /// Called when nothing arrived for a while (timers, e.g. TCP retransmissions).
+    fn tick(&mut self) -> Vec<Wire> {
+        Vec::new()
+    }
 }
 
 impl Node for crate::roles::pcscf::Pcscf {
     fn handle(&mut self, w: Wire, now: u64) -> Vec<Wire> {
         crate::roles::pcscf::Pcscf::handle(self, w, now)
+    }
+    fn tick(&mut self) -> Vec<Wire> {
+        crate::roles::pcscf::Pcscf::tick(self)
     }
 }
 
@@ -69,7 +76,20 @@ pub fn now_secs() -> u64 {
 
 /// Binds `udp` (and raw ESP sockets on `raw`) and runs `node` until [`Running::stop`].
 pub fn spawn<N: Node>(node: N, udp: &[SocketAddr], raw: &[IpAddr]) -> Result<Running<N>, NetError> {
+    spawn_with(node, udp, raw, &[])
+}
+
+/// [`spawn`], also accepting SIP over TCP on `tcp`.
+pub fn spawn_with<N: Node>(
+    node: N,
+    udp: &[SocketAddr],
+    raw: &[IpAddr],
+    tcp: &[SocketAddr],
+) -> Result<Running<N>, NetError> {
     let mut set = SocketSet::new();
+    for a in tcp {
+        set.listen_tcp(*a)?;
+    }
     for a in udp {
         set.bind_udp(*a)?;
     }
@@ -83,12 +103,11 @@ pub fn spawn<N: Node>(node: N, udp: &[SocketAddr], raw: &[IpAddr]) -> Result<Run
     let thread = std::thread::spawn(move || {
         let mut set = set;
         while !s.load(Ordering::Relaxed) {
-            let Some(w) = set.recv(Duration::from_millis(50)) else {
-                continue;
-            };
-            let out = match n.lock() {
-                Ok(mut g) => g.handle(w, now_secs()),
-                Err(_) => return,
+            let got = set.recv(Duration::from_millis(50));
+            let out = match (n.lock(), got) {
+                (Ok(mut g), Some(w)) => g.handle(w, now_secs()),
+                (Ok(mut g), None) => g.tick(),
+                (Err(_), _) => return,
             };
             for o in out {
                 if let Err(err) = set.send(&o) {

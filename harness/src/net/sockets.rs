@@ -2,6 +2,7 @@
 //! channel, so a role or the harness waits on one queue with a timeout.
 
 use super::raw::RawEsp;
+use super::tcp::TcpEdge;
 use super::{NetError, Wire};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
@@ -20,6 +21,7 @@ const MAX_DATAGRAM: usize = 65_535;
 pub struct SocketSet {
     udp: HashMap<SocketAddr, Arc<UdpSocket>>,
     raw: HashMap<IpAddr, Arc<RawEsp>>,
+    tcp: TcpEdge,
     rx: Receiver<Wire>,
     tx: Sender<Wire>,
     stop: Arc<AtomicBool>,
@@ -31,12 +33,14 @@ pub struct SocketSet {
 impl SocketSet {
     pub fn new() -> Self {
         let (tx, rx) = channel();
+        let stop = Arc::new(AtomicBool::new(false));
         SocketSet {
             udp: HashMap::new(),
             raw: HashMap::new(),
+            tcp: TcpEdge::new(tx.clone(), stop.clone()),
             rx,
             tx,
-            stop: Arc::new(AtomicBool::new(false)),
+            stop,
             threads: Vec::new(),
             tap: None,
         }
@@ -75,6 +79,11 @@ impl SocketSet {
             }
         }));
         Ok(())
+    }
+
+    /// Accepts SIP over TCP on `addr`.
+    pub fn listen_tcp(&mut self, addr: SocketAddr) -> Result<(), NetError> {
+        self.tcp.listen(addr)
     }
 
     /// Whether a UDP socket is bound at `addr`.
@@ -132,6 +141,11 @@ impl SocketSet {
                     .ok_or(NetError::NotBound(SocketAddr::new(src, 0)))?;
                 r.send(packet)
             }
+            Wire::Tcp {
+                local,
+                peer,
+                payload,
+            } => self.tcp.send(*local, *peer, payload),
         }
     }
 
@@ -168,6 +182,7 @@ impl SocketSet {
     /// Stops the reader threads and waits for them.
     pub fn shutdown(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        self.tcp.shutdown();
         for t in self.threads.drain(..) {
             let _ = t.join();
         }

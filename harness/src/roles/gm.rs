@@ -12,12 +12,17 @@
 //! SA's). Every step can be switched off by a [`GmPolicy`] flag: the flawed variants of the
 //! built-in P-CSCF use that, so each check of the catalogue has a SUT it must catch.
 
+use super::stream::Streams;
 use super::RandSource;
 use crate::mech::esp::encap::{self, Inner, UdpKind};
 use crate::mech::esp::replay::{ReplayError, ReplayWindow, DEFAULT_WINDOW};
 use crate::mech::esp::saset::{Direction, Mode, SaParams, SaSet};
 use crate::mech::esp::{EspError, SaCrypto, SealParams, NH_DUMMY, NH_IPV4, NH_IPV6, NH_UDP};
+use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
+
+/// IP protocol number of TCP (SIP over TCP inside the SAs, see [`super::stream`]).
+pub const NH_TCP: u8 = 6;
 
 /// One unit on the wire, as the edges deliver and take it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +35,13 @@ pub enum Wire {
     },
     /// A whole IP packet (raw socket, ESP transport mode).
     Ip { packet: Vec<u8> },
+    /// One complete SIP message on the TCP connection `local`↔`peer` (plain SIP over TCP,
+    /// RFC 3261 §18; the edge frames the stream and opens connections on demand).
+    Tcp {
+        local: SocketAddr,
+        peer: SocketAddr,
+        payload: Vec<u8>,
+    },
 }
 
 /// Which end this is.
@@ -110,6 +122,8 @@ pub struct Delivered {
     pub dummy: bool,
     /// Outer peer of a UDP-encapsulated packet (where answers go, NAT-mapped).
     pub outer_peer: Option<SocketAddr>,
+    /// Framed from a TCP connection inside the SAs (answers go back on it).
+    pub tcp: bool,
 }
 
 /// Why an inbound packet was dropped.
@@ -129,6 +143,10 @@ pub enum Drop {
     Inner(String),
     #[error("selector mismatch: inner {got} is not SA #{sa} ({want})")]
     Selector { sa: u8, got: String, want: String },
+    /// A TCP segment that passed every check but completed no SIP message (a handshake
+    /// segment, an ACK, part of a message): not a drop.
+    #[error("TCP segment, no complete SIP message yet")]
+    NoMessage,
 }
 
 /// The SAs one end holds.
@@ -142,6 +160,13 @@ pub struct Gm {
     rand: RandSource,
     plain: Vec<u8>,
     esp: Vec<u8>,
+    /// SIP over TCP inside the SAs.
+    streams: Streams,
+    /// Packets the TCP stack produced outside a `seal` call (ACKs, data queued while a
+    /// connection opened, retransmissions): the role sends them.
+    outbox: Vec<Wire>,
+    /// SIP messages framed from TCP beyond the one `open` returned.
+    inbox: VecDeque<Delivered>,
 }
 
 fn crypto_of(p: &SaParams) -> Result<SaCrypto, EspError> {
@@ -159,6 +184,9 @@ impl Gm {
             rand,
             plain: Vec::with_capacity(2048),
             esp: Vec::with_capacity(2048),
+            streams: Streams::new(),
+            outbox: Vec::new(),
+            inbox: VecDeque::new(),
         }
     }
 
@@ -178,6 +206,16 @@ impl Gm {
                 window,
                 sent: 0,
             });
+        }
+        // TCP: this end's protected server port accepts connections (port_ps at the
+        // P-CSCF from SA #1, port_us at the UE from SA #3; TS 33.203 §7.1).
+        let server_sa = match self.side {
+            Side::Pcscf => 1,
+            Side::Ue => 3,
+        };
+        for r in sas.iter().filter(|r| r.params.index == server_sa) {
+            self.streams
+                .listen(SocketAddr::new(r.params.dst, r.params.dport));
         }
         let id = self.next_id;
         self.next_id += 1;
@@ -291,57 +329,179 @@ impl Gm {
                 }
             }
         };
-        let seq = match opts.seq {
-            Some(s) => {
-                // A sender whose counter jumps ahead keeps counting from there.
-                sa.sent = sa.sent.max(s);
-                s
-            }
-            None => {
-                sa.sent = sa.sent.checked_add(1).ok_or(Drop::Esp(EspError::Malformed(
-                    "sequence number space exhausted: a new SA is needed (RFC 4303 §3.3.3)",
-                )))?;
-                sa.sent
-            }
-        };
-        let sp = SealParams {
-            spi: p.spi,
-            seq,
-            seq_hi: None,
+        esp_out(
+            sa,
+            opts.seq,
             next_header,
-            padding: Default::default(),
-        };
-        let rand = &mut self.rand;
-        let mut iv = |b: &mut [u8]| rand(b);
-        sa.crypto
-            .seal(&sp, &segment, &mut iv, &mut self.esp)
-            .map_err(Drop::Esp)?;
-        match p.encap_ports {
-            Some((lp, pp)) => Ok(Wire::Udp {
-                local: SocketAddr::new(p.src, lp),
-                peer: SocketAddr::new(p.dst, pp),
-                payload: self.esp.clone(),
-            }),
-            None => {
-                let mut pkt = Vec::with_capacity(self.esp.len() + 40);
-                match (p.src, p.dst) {
-                    (IpAddr::V4(s), IpAddr::V4(d)) => {
-                        encap::emit_ipv4(s, d, 50, 64, &self.esp, &mut pkt)
-                    }
-                    (IpAddr::V6(s), IpAddr::V6(d)) => {
-                        encap::emit_ipv6(s, d, 50, 64, &self.esp, &mut pkt)
-                    }
-                    _ => Err(EspError::Malformed("mixed address families")),
+            &segment,
+            &mut self.rand,
+            &mut self.esp,
+        )
+    }
+
+    /// Queues a SIP message on the TCP connection `sport → dport` inside set `id` (opening
+    /// it if needed) and returns the ESP packets to send now. Data waiting for the handshake
+    /// leaves later, from [`Gm::take_outbox`].
+    pub fn seal_stream(
+        &mut self,
+        id: u64,
+        sport: u16,
+        dport: u16,
+        payload: &[u8],
+    ) -> Result<Vec<Wire>, Drop> {
+        let outbound = self.outbound();
+        let p = self
+            .sets
+            .iter()
+            .filter(|s| s.id == id)
+            .flat_map(|s| s.sas.iter())
+            .find(|r| {
+                r.params.direction == outbound && r.params.sport == sport && r.params.dport == dport
+            })
+            .map(|r| r.params.clone())
+            .ok_or_else(|| Drop::Selector {
+                sa: 0,
+                got: format!("{sport}->{dport}"),
+                want: "an outbound SA".into(),
+            })?;
+        self.streams
+            .send(
+                SocketAddr::new(p.src, sport),
+                SocketAddr::new(p.dst, dport),
+                payload,
+            )
+            .map_err(Drop::Inner)?;
+        self.pump(None);
+        Ok(std::mem::take(&mut self.outbox))
+    }
+
+    /// Runs the TCP timers (retransmissions); returns what to send.
+    pub fn poll_streams(&mut self) -> Vec<Wire> {
+        self.pump(None);
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// Packets produced by the TCP stack since the last call.
+    pub fn take_outbox(&mut self) -> Vec<Wire> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// The next SIP message framed from TCP that `open` did not return.
+    pub fn next_delivered(&mut self) -> Option<Delivered> {
+        self.inbox.pop_front()
+    }
+
+    /// TCP log lines (refused or aborted connections).
+    pub fn stream_log(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.streams.log)
+    }
+
+    fn outbound(&self) -> Direction {
+        match self.side {
+            Side::Ue => Direction::UeToPcscf,
+            Side::Pcscf => Direction::PcscfToUe,
+        }
+    }
+
+    /// Polls the TCP stack: seals every packet it emits on the outbound SA of its ports
+    /// (into the outbox) and queues every complete SIP message as a [`Delivered`].
+    /// `arrived`: SPI and sequence number of the ESP packet being processed, if any.
+    fn pump(&mut self, arrived: Option<(u32, u32)>) {
+        let (packets, messages) = self.streams.poll();
+        let outbound = self.outbound();
+        let inbound = self.side.inbound();
+        for pkt in packets {
+            let Ok(Inner::Tunnel {
+                src,
+                dst,
+                protocol: NH_TCP,
+                payload: seg,
+            }) = encap::parse_inner(
+                if pkt.first().map(|b| b >> 4) == Some(6) {
+                    NH_IPV6
+                } else {
+                    NH_IPV4
+                },
+                &pkt,
+            )
+            else {
+                continue;
+            };
+            let Some((sp, dp)) = tcp_ports(seg) else {
+                continue;
+            };
+            // The newest set first: a port pair belongs to one live registration.
+            let Some(sa) = self
+                .sets
+                .iter_mut()
+                .rev()
+                .flat_map(|s| s.sas.iter_mut())
+                .find(|r| {
+                    let q = &r.params;
+                    q.direction == outbound
+                        && q.src == src
+                        && q.dst == dst
+                        && q.sport == sp
+                        && q.dport == dp
+                })
+            else {
+                self.streams.log.push(format!(
+                    "TCP {src}:{sp} -> {dst}:{dp}: no outbound SA, not sent"
+                ));
+                continue;
+            };
+            let (nh, body): (u8, &[u8]) = match sa.params.mode {
+                Mode::Transport => (NH_TCP, seg),
+                Mode::UdpEncapTunnel { .. } => {
+                    (if src.is_ipv4() { NH_IPV4 } else { NH_IPV6 }, &pkt)
                 }
-                .map_err(Drop::Esp)?;
-                Ok(Wire::Ip { packet: pkt })
+            };
+            match esp_out(sa, None, nh, body, &mut self.rand, &mut self.esp) {
+                Ok(w) => self.outbox.push(w),
+                Err(e) => self
+                    .streams
+                    .log
+                    .push(format!("TCP segment not protected: {e}")),
             }
+        }
+        for m in messages {
+            let found = self
+                .sets
+                .iter()
+                .flat_map(|s| s.sas.iter().map(move |r| (s.id, r)))
+                .find(|(_, r)| {
+                    let q = &r.params;
+                    q.direction == inbound
+                        && SocketAddr::new(q.src, q.sport) == m.remote
+                        && SocketAddr::new(q.dst, q.dport) == m.local
+                });
+            let Some((set_id, r)) = found else {
+                self.streams.log.push(format!(
+                    "SIP from {} on a TCP connection with no SA left: dropped",
+                    m.remote
+                ));
+                continue;
+            };
+            let (spi, seq) = arrived.unwrap_or((r.params.spi, 0));
+            self.inbox.push_back(Delivered {
+                set_id,
+                sa_index: r.params.index,
+                spi,
+                seq,
+                src: m.remote,
+                dst: m.local,
+                payload: m.payload,
+                dummy: false,
+                outer_peer: None,
+                tcp: true,
+            });
         }
     }
 
     /// Runs every inbound check on a received ESP packet.
     pub fn open(&mut self, wire: &Wire) -> Result<Delivered, Drop> {
         let (outer_dst, esp, outer_peer): (IpAddr, &[u8], Option<SocketAddr>) = match wire {
+            Wire::Tcp { .. } => return Err(Drop::NotEsp("plain TCP".into())),
             Wire::Udp {
                 local,
                 peer,
@@ -418,6 +578,7 @@ impl Gm {
             payload: Vec::new(),
             dummy: false,
             outer_peer,
+            tcp: false,
         };
         if opened.is_dummy() {
             return Ok(Delivered {
@@ -429,20 +590,54 @@ impl Gm {
             .plain
             .get(opened.payload.clone())
             .ok_or_else(|| Drop::Inner("payload range".into()))?;
-        let (isrc, idst, segment) = match encap::parse_inner(opened.next_header, data) {
+        let (isrc, idst, protocol, segment) = match encap::parse_inner(opened.next_header, data) {
             Ok(Inner::Tunnel {
                 src,
                 dst,
-                protocol: 17,
+                protocol,
                 payload,
-            }) => (Some(src), Some(dst), payload),
-            Ok(Inner::Transport {
-                protocol: 17,
-                segment,
-            }) => (None, None, segment),
-            Ok(_) => return Err(Drop::Inner("not UDP".into())),
+            }) => (Some(src), Some(dst), protocol, payload),
+            Ok(Inner::Transport { protocol, segment }) => (None, None, protocol, segment),
             Err(e) => return Err(Drop::Inner(e.to_string())),
         };
+        if protocol == NH_TCP {
+            let (sport, dport) =
+                tcp_ports(segment).ok_or_else(|| Drop::Inner("TCP header truncated".into()))?;
+            let src = SocketAddr::new(isrc.unwrap_or(p.src), sport);
+            let dst = SocketAddr::new(idst.unwrap_or(p.dst), dport);
+            if check_selectors && (src != base.src || dst != base.dst) {
+                return Err(Drop::Selector {
+                    sa: p.index,
+                    got: format!("{src}->{dst} (TCP)"),
+                    want: format!("{}->{}", base.src, base.dst),
+                });
+            }
+            // The stack wants an IP packet: tunnel mode has one, transport mode gets the SA's
+            // addresses back around the segment (the TCP checksum covers them).
+            let mut pkt = Vec::with_capacity(segment.len() + 40);
+            match (isrc, opened.next_header) {
+                (Some(_), _) => pkt.extend_from_slice(data),
+                (None, _) => match (p.src, p.dst) {
+                    (IpAddr::V4(s), IpAddr::V4(d)) => {
+                        encap::emit_ipv4(s, d, NH_TCP, 64, segment, &mut pkt)
+                    }
+                    (IpAddr::V6(s), IpAddr::V6(d)) => {
+                        encap::emit_ipv6(s, d, NH_TCP, 64, segment, &mut pkt)
+                    }
+                    _ => Err(EspError::Malformed("mixed address families")),
+                }
+                .map_err(Drop::Esp)?,
+            }
+            let arrived = (spi, opened.seq);
+            self.streams.input(pkt);
+            self.pump(Some(arrived));
+            return self.inbox.pop_front().ok_or(Drop::NoMessage);
+        }
+        if protocol != 17 {
+            return Err(Drop::Inner(format!(
+                "IP protocol {protocol}: not UDP or TCP"
+            )));
+        }
         let (sport, dport, body) =
             encap::split_udp(segment).map_err(|e| Drop::Inner(e.to_string()))?;
         let src = SocketAddr::new(isrc.unwrap_or(p.src), sport);
@@ -460,6 +655,72 @@ impl Gm {
             payload: body.to_vec(),
             ..base
         })
+    }
+}
+
+/// Source and destination ports of a TCP segment.
+fn tcp_ports(seg: &[u8]) -> Option<(u16, u16)> {
+    let b = seg.get(0..4)?;
+    // A TCP header is at least 20 octets (RFC 9293 §3.1).
+    (seg.len() >= 20).then(|| {
+        (
+            u16::from_be_bytes([b[0], b[1]]),
+            u16::from_be_bytes([b[2], b[3]]),
+        )
+    })
+}
+
+/// ESP-protects `segment` (already the inner packet or upper-layer segment, per `next_header`)
+/// on the outbound SA `sa`, and wraps it for the edge (RFC 4303 §3.3).
+fn esp_out(
+    sa: &mut SaRuntime,
+    seq_override: Option<u32>,
+    next_header: u8,
+    segment: &[u8],
+    rand: &mut RandSource,
+    esp: &mut Vec<u8>,
+) -> Result<Wire, Drop> {
+    let p = &sa.params;
+    let seq = match seq_override {
+        Some(s) => {
+            // A sender whose counter jumps ahead keeps counting from there.
+            sa.sent = sa.sent.max(s);
+            s
+        }
+        None => {
+            sa.sent = sa.sent.checked_add(1).ok_or(Drop::Esp(EspError::Malformed(
+                "sequence number space exhausted: a new SA is needed (RFC 4303 §3.3.3)",
+            )))?;
+            sa.sent
+        }
+    };
+    let sp = SealParams {
+        spi: p.spi,
+        seq,
+        seq_hi: None,
+        next_header,
+        padding: Default::default(),
+    };
+    let mut iv = |b: &mut [u8]| rand(b);
+    sa.crypto
+        .seal(&sp, segment, &mut iv, esp)
+        .map_err(Drop::Esp)?;
+    match p.encap_ports {
+        Some((lp, pp)) => Ok(Wire::Udp {
+            local: SocketAddr::new(p.src, lp),
+            peer: SocketAddr::new(p.dst, pp),
+            payload: esp.clone(),
+        }),
+        None => {
+            let mut pkt = Vec::with_capacity(esp.len() + 40);
+            match (p.src, p.dst) {
+                (IpAddr::V4(s), IpAddr::V4(d)) => encap::emit_ipv4(s, d, 50, 64, esp, &mut pkt),
+                (IpAddr::V6(s), IpAddr::V6(d)) => encap::emit_ipv6(s, d, 50, 64, esp, &mut pkt),
+                _ => Err(EspError::Malformed("mixed address families")),
+            }
+            .map_err(Drop::Esp)?;
+            Ok(Wire::Ip { packet: pkt })
+        }
     }
 }
 

@@ -9,8 +9,40 @@
 pub mod gm;
 pub mod pcscf;
 pub mod scscf;
+pub mod stream;
 pub mod subscriber;
 pub mod ue;
+
+/// The SIP transport between UE and P-CSCF (RFC 3261 §18; TS 24.229 §5.1.1.2: UDP, or TCP for
+/// large messages and when configured). Over the SAs, TCP runs on [`stream`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SipTransport {
+    #[default]
+    Udp,
+    Tcp,
+}
+
+impl SipTransport {
+    /// The Via transport token (RFC 3261 §20.42).
+    pub fn via(self) -> &'static str {
+        match self {
+            SipTransport::Udp => "SIP/2.0/UDP",
+            SipTransport::Tcp => "SIP/2.0/TCP",
+        }
+    }
+}
+
+impl std::str::FromStr for SipTransport {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "udp" => Ok(SipTransport::Udp),
+            "tcp" => Ok(SipTransport::Tcp),
+            _ => Err(format!("unknown SIP transport {s:?} (udp or tcp)")),
+        }
+    }
+}
 
 /// Randomness (RAND, SPIs, IVs, tags), injected so roles stay deterministic under test.
 pub type RandSource = Box<dyn FnMut(&mut [u8]) + Send>;

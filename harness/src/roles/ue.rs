@@ -2,7 +2,7 @@
 //! the security checks need expressed as an option of the step that commits it.
 
 use super::gm::{Delivered, Drop, Gm, GmPolicy, SealOpts, Side, Wire};
-use super::RandSource;
+use super::{RandSource, SipTransport};
 use crate::mech::aka::{sqn_to_u64, ue_authenticate, AkaFailure, Autn, SqnPolicy};
 use crate::mech::algorithms::{EncAlg, IntegAlg};
 use crate::mech::digest::{self, params, AkaAlgorithm, AkaNonce, DigestInput, Qop};
@@ -35,6 +35,8 @@ pub struct UeConfig {
     pub encap_port: u16,
     pub pcscf_encap_port: u16,
     pub expires: u32,
+    /// UDP or TCP, for the unprotected phase and inside the SAs alike.
+    pub transport: SipTransport,
 }
 
 /// Per-registration parameters the UE allocates (TS 33.203 §7.1: fresh per registration).
@@ -121,6 +123,8 @@ pub struct Ue {
     pub previous_set: Option<u64>,
     /// The last request sent, to retransmit it (protected: set, sport, dport).
     last: Option<LastSent>,
+    /// TCP segments produced with or after the wire a method returned (sent by the edge).
+    outbox: Vec<Wire>,
 }
 
 fn offer_mechanisms(cfg: &UeConfig, p: &UePorts) -> Vec<Mechanism> {
@@ -166,6 +170,7 @@ impl Ue {
             registered_set: None,
             previous_set: None,
             last: None,
+            outbox: Vec::new(),
         };
         ue.ports = ue.fresh_ports();
         ue
@@ -241,7 +246,8 @@ impl Ue {
             .with(
                 "Via",
                 &format!(
-                    "SIP/2.0/UDP {};rport;branch=z9hG4bK{}",
+                    "{} {};rport;branch=z9hG4bK{}",
+                    self.cfg.transport.via(),
                     SocketAddr::new(self.cfg.addr, self.ports.port_uc),
                     hex::encode(b)
                 ),
@@ -271,11 +277,11 @@ impl Ue {
 
     /// A request in clear to the P-CSCF's unprotected port (remembered for retransmission).
     fn send_unprotected(&mut self, msg: SipMessage) -> (SipMessage, Wire) {
-        let wire = Wire::Udp {
-            local: SocketAddr::new(self.cfg.addr, self.cfg.unprotected_port),
-            peer: self.cfg.pcscf,
-            payload: msg.to_bytes(),
-        };
+        let wire = self.plain(
+            SocketAddr::new(self.cfg.addr, self.cfg.unprotected_port),
+            self.cfg.pcscf,
+            msg.to_bytes(),
+        );
         self.last = Some((None, msg.clone(), wire.clone()));
         (msg, wire)
     }
@@ -315,7 +321,8 @@ impl Ue {
         msg.set(
             "Via",
             &format!(
-                "SIP/2.0/UDP {};branch=z9hG4bK{:08x}",
+                "{} {};branch=z9hG4bK{:08x}",
+                self.cfg.transport.via(),
                 SocketAddr::new(self.cfg.addr, old.port_uc),
                 self.cseq
             ),
@@ -543,11 +550,11 @@ impl Ue {
         let msg = msg.with_content_length();
         let dport = c.chosen.port_s;
         if o.unprotected {
-            let wire = Wire::Udp {
-                local: SocketAddr::new(self.cfg.addr, self.ports.port_uc),
-                peer: SocketAddr::new(self.cfg.pcscf.ip(), dport),
-                payload: msg.to_bytes(),
-            };
+            let wire = self.plain(
+                SocketAddr::new(self.cfg.addr, self.ports.port_uc),
+                SocketAddr::new(self.cfg.pcscf.ip(), dport),
+                msg.to_bytes(),
+            );
             self.last = Some((None, msg.clone(), wire.clone()));
             return Ok((msg, wire));
         }
@@ -570,10 +577,25 @@ impl Ue {
         msg: &SipMessage,
         opts: SealOpts,
     ) -> Result<Wire, UeError> {
-        let w = self
-            .gm
-            .seal(set, sport, dport, &msg.to_bytes(), opts)
-            .map_err(|e| UeError::Protect(e.to_string()))?;
+        let w = match self.cfg.transport {
+            SipTransport::Udp => self.gm.seal(set, sport, dport, &msg.to_bytes(), opts),
+            // Over TCP the ESP deviations of `opts` do not apply: the stack numbers segments.
+            SipTransport::Tcp if opts != SealOpts::default() => Err(Drop::Inner(
+                "ESP deviations (dummy, seq, inner port) need transport udp".into(),
+            )),
+            SipTransport::Tcp => self
+                .gm
+                .seal_stream(set, sport, dport, &msg.to_bytes())
+                .and_then(|mut v| {
+                    if v.is_empty() {
+                        return Err(Drop::Inner("TCP send window full".into()));
+                    }
+                    let first = v.remove(0);
+                    self.outbox.extend(v);
+                    Ok(first)
+                }),
+        }
+        .map_err(|e| UeError::Protect(e.to_string()))?;
         if msg.status().is_none() {
             self.last = Some((Some((set, sport, dport)), msg.clone(), w.clone()));
         }
@@ -583,6 +605,10 @@ impl Ue {
     /// The last request again (RFC 3261 §17.1.2.2 retransmission): the same bytes when plain,
     /// re-protected with the next sequence number when it went over ESP.
     pub fn retransmit(&mut self) -> Option<Wire> {
+        // RFC 3261 §17.1.2.2: Timer E only runs over unreliable transports.
+        if self.cfg.transport == SipTransport::Tcp {
+            return None;
+        }
         let (prot, msg, wire) = self.last.clone()?;
         match prot {
             None => Some(wire),
@@ -596,6 +622,34 @@ impl Ue {
     /// Runs the inbound checks on an ESP packet for the UE.
     pub fn open(&mut self, wire: &Wire) -> Result<Delivered, Drop> {
         self.gm.open(wire)
+    }
+
+    /// A further SIP message framed from TCP inside the SAs (after `open`).
+    pub fn next_delivered(&mut self) -> Option<Delivered> {
+        self.gm.next_delivered()
+    }
+
+    /// What the UE's TCP stack has to send (handshakes, ACKs, queued data, retransmissions).
+    pub fn take_outbox(&mut self) -> Vec<Wire> {
+        let mut v = std::mem::take(&mut self.outbox);
+        v.extend(self.gm.poll_streams());
+        v
+    }
+
+    /// Plain SIP on the configured transport.
+    fn plain(&self, local: SocketAddr, peer: SocketAddr, payload: Vec<u8>) -> Wire {
+        match self.cfg.transport {
+            SipTransport::Udp => Wire::Udp {
+                local,
+                peer,
+                payload,
+            },
+            SipTransport::Tcp => Wire::Tcp {
+                local,
+                peer,
+                payload,
+            },
+        }
     }
 
     /// Marks the set of the last challenge as the registration's; with `retire_old`, the
@@ -645,7 +699,8 @@ impl Ue {
             .with(
                 "Via",
                 &format!(
-                    "SIP/2.0/UDP {};branch=z9hG4bK{:08x}r",
+                    "{} {};branch=z9hG4bK{:08x}r",
+                    self.cfg.transport.via(),
                     SocketAddr::new(self.cfg.addr, port_uc),
                     self.cseq
                 ),

@@ -14,6 +14,7 @@ pub mod framing;
 pub mod integrity;
 pub mod message;
 
+pub use framing::StreamFramer;
 pub use integrity::IntegrityProtected;
 pub use message::{Header, SipError, SipMessage, StartLine};
 

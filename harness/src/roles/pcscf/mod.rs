@@ -75,10 +75,20 @@ impl PcscfConfig {
 /// Where a request came from, so its response goes back the same way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Origin {
-    /// Plain UDP from the UE (initial REGISTER), or accepted plain on a protected port.
-    Plain { local: SocketAddr, peer: SocketAddr },
-    /// Over the SAs of set `set_id`, from the UE's protected client port.
-    Protected { set_id: u64, ue: SocketAddr },
+    /// Plain SIP from the UE (initial REGISTER), or accepted plain on a protected port;
+    /// `tcp`: on the TCP connection `local`↔`peer`.
+    Plain {
+        local: SocketAddr,
+        peer: SocketAddr,
+        tcp: bool,
+    },
+    /// Over the SAs of set `set_id`, from the UE's protected client port; `tcp`: on the TCP
+    /// connection inside the SAs.
+    Protected {
+        set_id: u64,
+        ue: SocketAddr,
+        tcp: bool,
+    },
     /// From the core, for the UE (sent over SA #3).
     Core { peer: SocketAddr },
 }
@@ -116,6 +126,8 @@ struct Registration {
     port_us: u16,
     contact: String,
     expires_at: u64,
+    /// Registered over TCP: requests to the UE go on a TCP connection port_pc → port_us.
+    tcp: bool,
 }
 
 /// The reference P-CSCF.
@@ -214,6 +226,20 @@ impl Pcscf {
 
     /// Handles what arrived on a socket at time `now` (seconds, any epoch).
     pub fn handle(&mut self, wire: Wire, now: u64) -> Vec<Wire> {
+        let mut out = self.dispatch(wire, now);
+        out.extend(self.gm.take_outbox());
+        for l in self.gm.stream_log() {
+            self.log.push(l);
+        }
+        out
+    }
+
+    /// Runs the timers of the TCP connections inside the SAs.
+    pub fn tick(&mut self) -> Vec<Wire> {
+        self.gm.poll_streams()
+    }
+
+    fn dispatch(&mut self, wire: Wire, now: u64) -> Vec<Wire> {
         self.now = now;
         self.expire();
         let c = &self.cfg;
@@ -228,7 +254,13 @@ impl Pcscf {
                 local,
                 peer,
                 payload,
+            }
+            | Wire::Tcp {
+                local,
+                peer,
+                payload,
             } => {
+                let tcp = matches!(wire, Wire::Tcp { .. });
                 let (local, peer) = (*local, *peer);
                 let msg = match SipMessage::parse(payload) {
                     Ok(m) => m,
@@ -237,12 +269,12 @@ impl Pcscf {
                         return Vec::new();
                     }
                 };
-                if local.port() == c.core_port {
+                if local.port() == c.core_port && !tcp {
                     self.on_core(msg, peer)
                 } else if local.port() == c.unprotected_port {
-                    self.on_unprotected(msg, local, peer)
+                    self.on_unprotected(msg, local, peer, tcp)
                 } else {
-                    self.on_plain_protected_port(msg, local, peer)
+                    self.on_plain_protected_port(msg, local, peer, tcp)
                 }
             }
         }
@@ -288,7 +320,15 @@ impl Pcscf {
                 ));
                 Vec::new()
             }
-            Ok(d) => self.on_protected(d),
+            Ok(d) => {
+                let mut out = self.on_protected(d);
+                // More SIP messages framed from the same TCP segment.
+                while let Some(d) = self.gm.next_delivered() {
+                    out.extend(self.on_protected(d));
+                }
+                out
+            }
+            Err(super::gm::Drop::NoMessage) => Vec::new(),
             Err(e) => {
                 self.log.push(format!("ESP dropped: {e}"));
                 Vec::new()
@@ -313,6 +353,7 @@ impl Pcscf {
         let origin = Origin::Protected {
             set_id: d.set_id,
             ue: d.src,
+            tcp: d.tcp,
         };
         if msg.method().as_deref() == Some("REGISTER") {
             return self.on_register(msg, origin);
@@ -333,6 +374,7 @@ impl Pcscf {
         msg: SipMessage,
         local: SocketAddr,
         peer: SocketAddr,
+        tcp: bool,
     ) -> Vec<Wire> {
         if self.cfg.has(Flaw::AcceptUnprotectedRegister)
             && msg.method().as_deref() == Some("REGISTER")
@@ -345,6 +387,7 @@ impl Pcscf {
                 let origin = Origin::Protected {
                     set_id: p.set_id,
                     ue: peer,
+                    tcp,
                 };
                 return self.on_register(msg, origin);
             }
@@ -362,7 +405,7 @@ impl Pcscf {
             ));
             return Vec::new();
         }
-        let origin = Origin::Plain { local, peer };
+        let origin = Origin::Plain { local, peer, tcp };
         if msg.status().is_some() {
             return self.on_ue_response(msg);
         }
@@ -374,8 +417,9 @@ impl Pcscf {
         msg: SipMessage,
         local: SocketAddr,
         peer: SocketAddr,
+        tcp: bool,
     ) -> Vec<Wire> {
-        let origin = Origin::Plain { local, peer };
+        let origin = Origin::Plain { local, peer, tcp };
         match msg.method().as_deref() {
             Some("REGISTER") if msg.status().is_none() => self.on_register(msg, origin),
             _ if msg.status().is_some() => Vec::new(),
@@ -404,14 +448,10 @@ impl Pcscf {
         self.log
             .push(format!("retransmission of {b}: final response sent again"));
         Some(match origin {
-            Origin::Protected { set_id, ue } => {
-                self.seal_out(set_id, self.cfg.port_ps, ue.port(), &bytes)
+            Origin::Protected { set_id, ue, tcp } => {
+                self.seal_out(set_id, self.cfg.port_ps, ue.port(), &bytes, tcp)
             }
-            Origin::Plain { local, peer } => vec![Wire::Udp {
-                local,
-                peer,
-                payload: bytes,
-            }],
+            Origin::Plain { local, peer, tcp } => vec![plain(local, peer, bytes, tcp)],
             Origin::Core { .. } => Vec::new(),
         })
     }
@@ -520,9 +560,9 @@ impl Pcscf {
                 .find(|p| p.index == 2)
                 .map(|p| p.dport)
                 .unwrap_or(reg.port_us);
-            return self.seal_out(reg.set_id, self.cfg.port_ps, ue_port_uc, &bytes);
+            return self.seal_out(reg.set_id, self.cfg.port_ps, ue_port_uc, &bytes, reg.tcp);
         }
-        self.seal_out(reg.set_id, self.cfg.port_pc, reg.port_us, &bytes)
+        self.seal_out(reg.set_id, self.cfg.port_pc, reg.port_us, &bytes, reg.tcp)
     }
 
     /// A response from the UE (over SA #4) to a request we sent it.
@@ -558,19 +598,15 @@ impl Pcscf {
         }
         let bytes = msg.with_content_length().to_bytes();
         match origin {
-            Origin::Plain { local, peer } => vec![Wire::Udp {
-                local: *local,
-                peer: *peer,
-                payload: bytes,
-            }],
-            Origin::Protected { set_id, ue } => {
+            Origin::Plain { local, peer, tcp } => vec![plain(*local, *peer, bytes, *tcp)],
+            Origin::Protected { set_id, ue, tcp } => {
                 let reg = self.regs.values().find(|r| r.set_id == *set_id).cloned();
                 if self.cfg.has(Flaw::WrongSaReply) {
                     if let Some(r) = reg {
-                        return self.seal_out(*set_id, self.cfg.port_pc, r.port_us, &bytes);
+                        return self.seal_out(*set_id, self.cfg.port_pc, r.port_us, &bytes, *tcp);
                     }
                 }
-                self.seal_out(*set_id, self.cfg.port_ps, ue.port(), &bytes)
+                self.seal_out(*set_id, self.cfg.port_ps, ue.port(), &bytes, *tcp)
             }
             Origin::Core { peer } => vec![Wire::Udp {
                 local: self.cfg.local(self.cfg.core_port),
@@ -580,7 +616,24 @@ impl Pcscf {
         }
     }
 
-    fn seal_out(&mut self, set_id: u64, sport: u16, dport: u16, bytes: &[u8]) -> Vec<Wire> {
+    fn seal_out(
+        &mut self,
+        set_id: u64,
+        sport: u16,
+        dport: u16,
+        bytes: &[u8],
+        tcp: bool,
+    ) -> Vec<Wire> {
+        if tcp {
+            return match self.gm.seal_stream(set_id, sport, dport, bytes) {
+                Ok(w) => w,
+                Err(e) => {
+                    self.log
+                        .push(format!("cannot protect {sport}->{dport} (TCP): {e}"));
+                    Vec::new()
+                }
+            };
+        }
         let mut out = Vec::new();
         let first = self.gm.sent(set_id, sport, dport) == Some(0);
         let opts = SealOpts {
@@ -605,6 +658,23 @@ impl Pcscf {
             }
         }
         out
+    }
+}
+
+/// Plain SIP to `peer`, on UDP or on the TCP connection it came on.
+fn plain(local: SocketAddr, peer: SocketAddr, payload: Vec<u8>, tcp: bool) -> Wire {
+    if tcp {
+        Wire::Tcp {
+            local,
+            peer,
+            payload,
+        }
+    } else {
+        Wire::Udp {
+            local,
+            peer,
+            payload,
+        }
     }
 }
 

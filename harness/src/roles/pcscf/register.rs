@@ -429,7 +429,7 @@ impl Pcscf {
     }
 
     fn on_registered(&mut self, msg: SipMessage, txn: Txn, reg: RegTxn) -> Vec<Wire> {
-        let Origin::Protected { set_id, ue } = txn.origin.clone() else {
+        let Origin::Protected { set_id, ue, tcp } = txn.origin.clone() else {
             // A 2xx to an unprotected REGISTER: the core accepted without AKA; pass it on.
             return self.send_to_origin(&txn.origin, msg);
         };
@@ -478,6 +478,7 @@ impl Pcscf {
                     port_us,
                     contact: msg.header("Contact").unwrap_or("").to_string(),
                     expires_at: self.now + lifetime,
+                    tcp,
                 },
             );
             if let Some(old) = old {
