@@ -15,6 +15,7 @@ pub mod hexarg;
 pub mod lab;
 pub mod mech;
 pub mod net;
+pub mod replay;
 pub mod roles;
 pub mod vectors;
 pub mod wire;

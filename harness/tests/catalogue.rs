@@ -20,7 +20,16 @@ fn main() {
         .into_iter()
         .map(|c| {
             Trial::test(format!("{}::{}", c.area, c.id), move || {
-                let s = sut::resolve("builtin", None).map_err(Failed::from)?;
+                // Za cases run against the built-in security gateway (engine::za).
+                let spec = if c.applies_to.topology.contains(&case::Topology::Seg) {
+                    "builtin:seg"
+                } else if c.applies_to.topology.contains(&case::Topology::Tls) {
+                    // TLS endpoint cases run against the built-in TLS endpoint (engine::tls).
+                    "builtin:tls"
+                } else {
+                    "builtin"
+                };
+                let s = sut::resolve(spec, None).map_err(Failed::from)?;
                 let r = runner::run_case(&c, &s, false, None);
                 match r.verdict {
                     Verdict::Pass | Verdict::NotApplicable => Ok(()),

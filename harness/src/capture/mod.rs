@@ -9,12 +9,18 @@
 //! - [`classify`]: finds ESP in an IP packet, plain (protocol 50) or UDP-encapsulated
 //!   (RFC 3948 §2.2 classification).
 //! - [`pcapng`]: a small pcapng writer for decrypted output.
+//! - [`ipfrag`]: bounded IPv4/IPv6 fragment reassembly; [`tcp`]: SIP over TCP stream
+//!   reassembly and the flow table; [`gtpu`]: GTP-U decapsulation (core captures).
 
 pub mod classify;
 pub mod decrypt;
+pub mod gtpu;
+pub mod ipfrag;
 pub mod link;
 pub mod pcapng;
 pub mod reader;
+pub mod srtp;
+pub mod tcp;
 
 pub use classify::{classify, EspFrame, IpView, L4};
 pub use reader::{CaptureError, CaptureReader, Frame};

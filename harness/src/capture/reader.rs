@@ -103,8 +103,30 @@ impl CaptureReader {
             path: name.to_string(),
             message,
         };
+        // The magic number, read here so that a known format with a cut header gets a
+        // precise message (pcap-parser reports both as an unrecognised header).
+        let mut r = r;
+        // Up to one buffer is read ahead, so the parser's first read sees all of it.
+        let mut head = Vec::with_capacity(INITIAL_BUFFER);
+        let _ = std::io::Read::by_ref(&mut r)
+            .take(INITIAL_BUFFER as u64)
+            .read_to_end(&mut head);
+        let known = matches!(
+            head.get(..4).unwrap_or(&[]),
+            [0x0a, 0x0d, 0x0d, 0x0a]
+                | [0xd4, 0xc3, 0xb2, 0xa1]
+                | [0xa1, 0xb2, 0xc3, 0xd4]
+                | [0x4d, 0x3c, 0xb2, 0xa1]
+                | [0xa1, 0xb2, 0x3c, 0x4d]
+        );
+        let r = std::io::Cursor::new(head).chain(r);
         let inner = match pcap_parser::create_reader(INITIAL_BUFFER, r) {
             Ok(i) => i,
+            Err(_) if known => {
+                return Err(fmt_err(
+                    "truncated or malformed file header (pcap/pcapng magic number present)".into(),
+                ))
+            }
             Err(PcapError::Eof) => return Err(fmt_err("empty file, not a pcap or pcapng".into())),
             Err(PcapError::Incomplete(_)) => {
                 return Err(fmt_err("file too short for a pcap or pcapng header".into()))

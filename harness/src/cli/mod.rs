@@ -8,10 +8,14 @@ mod cycle;
 mod esp;
 mod keys;
 mod list;
+mod replay;
 mod run;
 mod selftest;
 mod serve;
+mod srtp;
+mod tls;
 mod vectors;
+mod za;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -60,6 +64,15 @@ pub enum Command {
     Serve(serve::ServeCmd),
     /// Expand IMS AKA CK/IK into ESP keys (TS 33.203 Annex I).
     Keys(keys::KeysArgs),
+    /// SRTP/SRTCP: verify and decrypt captures with SDES keys.
+    #[command(subcommand_required = true)]
+    Srtp(srtp::SrtpArgs),
+    /// TLS (TS 33.203 Annex O): raw ClientHello probes.
+    Tls(tls::TlsArgs),
+    /// Passive verdicts from captures: registrations, derived keys, decrypted ESP, checks.
+    Replay(replay::ReplayArgs),
+    /// NDS/IP Za (TS 33.210): IKEv2 probes of a security gateway.
+    Za(za::ZaArgs),
 }
 
 /// An error that ends the command with exit code 2 and one line on stderr.
@@ -88,6 +101,10 @@ pub fn main() -> ExitCode {
         Command::Selftest(a) => selftest::run(a),
         Command::Serve(c) => serve::run(c),
         Command::Keys(a) => keys::run(a),
+        Command::Srtp(a) => srtp::run(a),
+        Command::Replay(a) => replay::run(a),
+        Command::Tls(a) => tls::run(a),
+        Command::Za(a) => za::run(a),
     };
     match r {
         Ok(code) => ExitCode::from(code),

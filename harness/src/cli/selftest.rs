@@ -5,7 +5,9 @@
 
 use super::{print_json, UsageError, EXIT_FAIL, EXIT_OK};
 use crate::engine::model::Verdict;
+use crate::engine::tls::TlsFlaw;
 use crate::engine::{runner, sut};
+use crate::roles::ike::seg::SegFlaw;
 use crate::roles::pcscf::Flaw;
 use clap::Args;
 use std::collections::BTreeMap;
@@ -45,6 +47,20 @@ pub fn run(a: SelftestArgs) -> Result<u8, UsageError> {
     let cases = super::run::select(&a.cases, None, &[])?;
     let mut variants: Vec<String> = vec!["builtin".into()];
     variants.extend(Flaw::ALL.iter().map(|f| format!("builtin:{}", f.name())));
+    // The built-in security gateway and its flaws (Za cases, engine::za).
+    variants.push("builtin:seg".into());
+    variants.extend(
+        SegFlaw::ALL
+            .iter()
+            .map(|f| format!("builtin:seg:{}", f.name())),
+    );
+    // The built-in TLS endpoint and its flaws (TLS cases, engine::tls).
+    variants.push("builtin:tls".into());
+    variants.extend(
+        TlsFlaw::ALL
+            .iter()
+            .map(|f| format!("builtin:tls:{}", f.name())),
+    );
     // Combinations named in proven_by (defence in depth: only several flaws together let the
     // attack through) run as variants of their own.
     let mut combos: Vec<String> = cases
@@ -63,7 +79,10 @@ pub fn run(a: SelftestArgs) -> Result<u8, UsageError> {
         .flat_map(|c| c.proven_by.iter())
         .flat_map(|p| p.split(','))
     {
-        if f.parse::<Flaw>().is_err() {
+        if f.parse::<Flaw>().is_err()
+            && f.parse::<SegFlaw>().is_err()
+            && f.parse::<TlsFlaw>().is_err()
+        {
             problems.push(format!("proven_by names an unknown flaw '{f}'"));
         }
     }
@@ -71,7 +90,14 @@ pub fn run(a: SelftestArgs) -> Result<u8, UsageError> {
         let s = sut::resolve(v, mode).map_err(UsageError)?;
         let quiet = |_: usize, _: usize, _: &crate::engine::model::CaseResult| {};
         let results = runner::run_all(&cases, &s, a.jobs, false, None, &quiet);
-        let flaw = v.strip_prefix("builtin:").unwrap_or("");
+        let flaw = match v.as_str() {
+            "builtin:seg" | "builtin:tls" => "",
+            _ => v
+                .strip_prefix("builtin:seg:")
+                .or_else(|| v.strip_prefix("builtin:tls:"))
+                .or_else(|| v.strip_prefix("builtin:"))
+                .unwrap_or(""),
+        };
         let mut caught = 0;
         for (c, r) in cases.iter().zip(&results) {
             grid.entry(c.id.clone()).or_default().push(r.verdict);

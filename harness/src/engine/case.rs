@@ -32,6 +32,10 @@ pub enum Topology {
     Pcscf,
     /// Harness = UE only, SUT = a whole IMS core.
     Core,
+    /// Harness = the peer security gateway over Za (TS 33.210), SUT = a SEG (engine::za).
+    Seg,
+    /// Harness = the UE's TLS client, SUT = a TLS endpoint (engine::tls; TS 33.203 Annex O).
+    Tls,
 }
 
 /// Which SUTs a case applies to (PICS-like).
@@ -198,6 +202,14 @@ pub enum Action {
         #[serde(default = "message")]
         method: String,
     },
+    /// Za: the harness initiates IKEv2 towards the SEG with these child proposals.
+    IkeInitiate(super::za::InitiateStep),
+    /// Za: the SEG initiates; the harness answers as a conformant responder.
+    IkeRespond(super::za::RespondStep),
+    /// TLS endpoint: one raw ClientHello (engine::tls).
+    TlsProbe(super::tls::ProbeStep),
+    /// TLS endpoint: a full rustls handshake validating the certificate (engine::tls).
+    TlsConnect(super::tls::ConnectStep),
 }
 
 fn ahead() -> u64 {
@@ -225,6 +237,10 @@ impl Action {
             | Action::Reregister { id }
             | Action::Deregister { id }
             | Action::CoreRequest { id, .. } => id.as_deref(),
+            Action::IkeInitiate(s) => s.id.as_deref(),
+            Action::IkeRespond(s) => s.id.as_deref(),
+            Action::TlsProbe(s) => s.id.as_deref(),
+            Action::TlsConnect(s) => s.id.as_deref(),
         }
     }
     /// The `do:` name.
@@ -240,6 +256,10 @@ impl Action {
             Action::Reregister { .. } => "reregister",
             Action::Deregister { .. } => "deregister",
             Action::CoreRequest { .. } => "core_request",
+            Action::IkeInitiate(_) => "ike_initiate",
+            Action::IkeRespond(_) => "ike_respond",
+            Action::TlsProbe(_) => "tls_probe",
+            Action::TlsConnect(_) => "tls_connect",
         }
     }
 }
@@ -293,6 +313,20 @@ pub enum Expect {
     /// The P-CSCF chose the same alg/ealg in the challenges of both steps (its own preference
     /// decides, not the order of the UE's offer).
     SameChoice { steps: Vec<String> },
+    /// Za: the SEG refused the child SA of step `step` with NO_PROPOSAL_CHOSEN.
+    IkeChildRefused { step: String },
+    /// Za: the child SA the SEG selected in step `step` has encryption.
+    IkeChildNotNull { step: String },
+    /// Za: no IKE SA proposal the SEG selected or offered lacks encryption.
+    IkeSaNotNull,
+    /// Za: no child proposal the SEG offered (as initiator, step `step`) lacks encryption.
+    SegOffersNoNull { step: String },
+    /// TLS: the endpoint answered the probe of step `step` without a ServerHello.
+    TlsRefused { step: String },
+    /// TLS: no CertificateRequest followed the ServerHello of probe step `step`.
+    TlsNoCertificateRequest { step: String },
+    /// TLS: the certificate of connect step `step` validated (trust anchor, validity, name).
+    TlsCertificateValid { step: String },
 }
 
 impl Expect {
@@ -312,6 +346,13 @@ impl Expect {
             Expect::RequestOnSa3 { .. } => "request_on_sa3",
             Expect::SameChoice { .. } => "same_choice",
             Expect::NoncesFresh => "nonces_fresh",
+            Expect::IkeChildRefused { .. } => "ike_child_refused",
+            Expect::IkeChildNotNull { .. } => "ike_child_not_null",
+            Expect::IkeSaNotNull => "ike_sa_not_null",
+            Expect::SegOffersNoNull { .. } => "seg_offers_no_null",
+            Expect::TlsRefused { .. } => "tls_refused",
+            Expect::TlsNoCertificateRequest { .. } => "tls_no_certificate_request",
+            Expect::TlsCertificateValid { .. } => "tls_certificate_valid",
         }
     }
     /// Whether judging it needs the core view (what the P-CSCF forwarded).
@@ -405,6 +446,14 @@ pub fn load(path: &Path) -> Result<Case, CaseError> {
         if ids.contains(&id) {
             return Err(invalid(format!("steps[{i}].id: '{id}' is used twice")));
         }
+        if let Action::IkeInitiate(z) = s {
+            z.validate()
+                .map_err(|m| invalid(format!("steps[{i}]: {m}")))?;
+        }
+        if let Action::TlsProbe(t) = s {
+            t.validate()
+                .map_err(|m| invalid(format!("steps[{i}]: {m}")))?;
+        }
         if let Action::Replay { of, .. } = s {
             if !ids.contains(of) {
                 return Err(invalid(format!(
@@ -432,7 +481,13 @@ pub fn load(path: &Path) -> Result<Case, CaseError> {
             }
             Expect::CoreReceived { step, .. }
             | Expect::IntegrityProtected { step, .. }
-            | Expect::RequestOnSa3 { step } => Some(step),
+            | Expect::RequestOnSa3 { step }
+            | Expect::IkeChildRefused { step }
+            | Expect::IkeChildNotNull { step }
+            | Expect::SegOffersNoNull { step }
+            | Expect::TlsRefused { step }
+            | Expect::TlsNoCertificateRequest { step }
+            | Expect::TlsCertificateValid { step } => Some(step),
             _ => None,
         };
         if let Some(s) = step {

@@ -15,3 +15,5 @@ pub mod report;
 pub mod runner;
 pub mod steps;
 pub mod sut;
+pub mod tls;
+pub mod za;

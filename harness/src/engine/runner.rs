@@ -2,7 +2,7 @@
 //! in parallel: each lab has its own loopback addresses and its own UE identity), the steps,
 //! the checks, the verdict, the trace and the per-case capture.
 
-use super::case::{step_ids, Action, Case};
+use super::case::{step_ids, Action, Case, Expect};
 use super::checks::{evaluate, Observations};
 use super::model::{
     CaseFiles, CaseResult, CheckResult, EspMeta, Evidence, Requirement, TraceEvent, Verdict,
@@ -54,12 +54,14 @@ fn lab_for(sut: &Sut, timeout: Duration, transport: SipTransport) -> Result<Lab,
         offers: sut.offers.clone(),
         flaws: match &sut.kind {
             SutKind::Builtin(f) => f.clone(),
-            SutKind::External { .. } => Default::default(),
+            SutKind::External { .. } | SutKind::Seg(_) | SutKind::Tls(_) => Default::default(),
         },
         step_timeout: timeout,
     };
     match &sut.kind {
         SutKind::Builtin(_) => Lab::builtin(opts),
+        SutKind::Seg(_) => return Err("a security gateway has no SIP lab".into()),
+        SutKind::Tls(_) => return Err("a TLS endpoint has no SIP lab".into()),
         SutKind::External {
             pcscf,
             encap_port,
@@ -80,9 +82,23 @@ fn lab_for(sut: &Sut, timeout: Duration, transport: SipTransport) -> Result<Lab,
     .map_err(|e| e.to_string())
 }
 
+/// A check as it applies to this SUT: `algorithm_from_offer` with `confidentiality: true`
+/// demands encryption only from a SUT whose profile says its policy requires it
+/// (`confidentiality_required`, docs/testcases.md), as TS 33.203 M.6.2 ties the rule to the
+/// P-CSCF's local policy. Found against Kamailio (labs/kamailio/FINDINGS.md): the profile
+/// field was parsed but never consulted.
+fn for_sut(e: &Expect, sut: &Sut) -> Expect {
+    match e {
+        Expect::AlgorithmFromOffer { confidentiality } => Expect::AlgorithmFromOffer {
+            confidentiality: *confidentiality && sut.confidentiality_required,
+        },
+        other => other.clone(),
+    }
+}
+
 /// A case file as `testcases/<area>/<file>` when it lives in a catalogue folder of that name,
 /// else as given.
-fn display_path(p: &Path) -> String {
+pub(crate) fn display_path(p: &Path) -> String {
     let parts: Vec<_> = p.components().collect();
     match parts
         .iter()
@@ -116,6 +132,12 @@ fn skeleton(case: &Case, verdict: Verdict, reason: Option<String>) -> CaseResult
 
 /// Runs one case against the SUT. `out_dir`: where its pcapng and esp_sa go (if any).
 pub fn run_case(case: &Case, sut: &Sut, reveal_keys: bool, out_dir: Option<&Path>) -> CaseResult {
+    if let SutKind::Seg(seg) = &sut.kind {
+        return super::za::run_case(case, sut, seg);
+    }
+    if let SutKind::Tls(t) = &sut.kind {
+        return super::tls::run_case(case, sut, t, out_dir);
+    }
     if let Some(why) = not_applicable(case, sut) {
         return skeleton(case, Verdict::NotApplicable, Some(why));
     }
@@ -184,7 +206,7 @@ pub fn run_case(case: &Case, sut: &Sut, reveal_keys: bool, out_dir: Option<&Path
         .expect
         .iter()
         .map(|e| {
-            let mut r = evaluate(e, &obs);
+            let mut r = evaluate(&for_sut(e, sut), &obs);
             r.requirements = refs.clone();
             if !reveal_keys {
                 r.evidence.summary = super::report::redact(&r.evidence.summary);
@@ -218,7 +240,10 @@ pub fn run_case(case: &Case, sut: &Sut, reveal_keys: bool, out_dir: Option<&Path
 
 /// A failed check decides; else a step that could not complete makes the case inconclusive;
 /// else every check must pass (not-applicable checks are ignored, an error is an error).
-fn decide(checks: &[CheckResult], problem: Option<(String, String)>) -> (Verdict, Option<String>) {
+pub(crate) fn decide(
+    checks: &[CheckResult],
+    problem: Option<(String, String)>,
+) -> (Verdict, Option<String>) {
     if let Some(f) = checks.iter().find(|c| c.verdict == Verdict::Fail) {
         return (
             Verdict::Fail,
@@ -595,6 +620,14 @@ pub fn run_all(
 ) -> Vec<CaseResult> {
     let jobs = match sut.kind {
         SutKind::External { .. } => 1,
+        SutKind::Seg(ref s) => match s.target {
+            super::za::SegTarget::Builtin(_) => jobs.max(1),
+            super::za::SegTarget::External { .. } => 1,
+        },
+        SutKind::Tls(ref t) => match t.target {
+            super::tls::TlsTarget::Builtin(_) => jobs.max(1),
+            super::tls::TlsTarget::External { .. } => 1,
+        },
         SutKind::Builtin(_) => jobs.max(1),
     };
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -677,5 +710,32 @@ pub fn no_evidence(summary: &str) -> Evidence {
     Evidence {
         summary: summary.into(),
         events: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confidentiality_is_demanded_only_from_a_sut_whose_policy_requires_it() {
+        let mut sut = super::super::sut::resolve("builtin", None).expect("builtin resolves");
+        let e = Expect::AlgorithmFromOffer {
+            confidentiality: true,
+        };
+        assert!(sut.confidentiality_required);
+        assert!(matches!(
+            for_sut(&e, &sut),
+            Expect::AlgorithmFromOffer {
+                confidentiality: true
+            }
+        ));
+        sut.confidentiality_required = false;
+        assert!(matches!(
+            for_sut(&e, &sut),
+            Expect::AlgorithmFromOffer {
+                confidentiality: false
+            }
+        ));
     }
 }

@@ -86,13 +86,27 @@ pub fn tamper(list: &[Mechanism], t: &HeaderTamper) -> Result<Vec<Mechanism>, St
     }
     if let Some(first) = out.first_mut() {
         for name in &t.alter {
-            let p = first
+            match first
                 .params
                 .iter_mut()
                 .find(|p| p.name.eq_ignore_ascii_case(name))
-                .ok_or_else(|| format!("alter: the first mechanism has no '{name}'"))?;
-            let cur = p.value.clone().unwrap_or_default();
-            p.value = Some(altered(name, &cur));
+            {
+                Some(p) => {
+                    let cur = p.value.clone().unwrap_or_default();
+                    p.value = Some(altered(name, &cur));
+                }
+                // A server that stated no preference (RFC 3329 §2.2 gives `q` no default):
+                // adding one changes the list as much as altering it would (found against
+                // Kamailio, whose Security-Server has no `q`).
+                None if name.eq_ignore_ascii_case("q") => {
+                    first.params.push(crate::mech::secagree::Param {
+                        name: "q".into(),
+                        value: Some(altered("q", "")),
+                        quoted: false,
+                    })
+                }
+                None => return Err(format!("alter: the first mechanism has no '{name}'")),
+            }
         }
         for name in &t.remove {
             first.params.retain(|p| !p.name.eq_ignore_ascii_case(name));
@@ -254,6 +268,12 @@ pub fn run(lab: &mut Lab, id: &str, action: &Action, timing: Timing) -> StepReco
                 lab.ue.deregistered();
             }),
         Action::CoreRequest { method, .. } => core_request(lab, &mut rec, method, timing),
+        Action::IkeInitiate(_) | Action::IkeRespond(_) => {
+            Err("an IKEv2 (Za) step runs only against a security gateway".into())
+        }
+        Action::TlsProbe(_) | Action::TlsConnect(_) => {
+            Err("a TLS endpoint step runs only against a TLS endpoint SUT".into())
+        }
     };
     if let Err(e) = outcome {
         rec.problem = Some(e);
@@ -619,7 +639,10 @@ fn core_request(
         if is_req {
             rec.request_at_ue = Some(lab.seen.len() - 1);
             if let (Some(m), Some(d)) = (s.sip, s.delivered) {
-                let w = lab.ue.answer(&m, d.set_id).map_err(|e| e.to_string())?;
+                let w = lab
+                    .ue
+                    .answer(&m, d.set_id, d.tcp)
+                    .map_err(|e| e.to_string())?;
                 lab.send(&w).map_err(|e| e.to_string())?;
             }
             break;

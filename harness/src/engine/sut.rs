@@ -41,6 +41,10 @@ pub enum SutKind {
         ue_addr: IpAddr,
         realm: String,
     },
+    /// A security gateway (Za, TS 33.210): the cases of `engine::za`.
+    Seg(super::za::SegSut),
+    /// A TLS endpoint (TS 33.203 Annex O): the cases of `engine::tls`.
+    Tls(super::tls::TlsSut),
 }
 
 /// A resolved SUT profile.
@@ -129,6 +133,22 @@ fn parse_offers(list: &[String]) -> Result<Vec<(IntegAlg, EncAlg)>, String> {
 
 /// Resolves `--sut`: `builtin`, `builtin:<flaw>[,<flaw>]`, or a profile file.
 pub fn resolve(spec: &str, mode: Option<IpsecMode>) -> Result<Sut, String> {
+    if let Some(t) = super::tls::profile::builtin(spec) {
+        return Ok(tls_sut(
+            spec.into(),
+            t?,
+            3000,
+            serde_json::json!({ "builtin": spec }),
+        ));
+    }
+    if let Some(seg) = super::za::profile::builtin(spec) {
+        return Ok(seg_sut(
+            spec.into(),
+            seg?,
+            3000,
+            serde_json::json!({ "builtin": spec }),
+        ));
+    }
     if let Some(rest) = spec.strip_prefix("builtin") {
         let mut flaws = Flaws::new();
         match rest.strip_prefix(':') {
@@ -152,13 +172,30 @@ pub fn resolve(spec: &str, mode: Option<IpsecMode>) -> Result<Sut, String> {
             mode,
             transport: SipTransport::Udp,
             offers: LabOptions::default().offers,
-            confidentiality_required: false,
+            // The reference P-CSCF puts every ealg=null pair after every encrypting one
+            // (roles/pcscf/policy.rs): whenever the UE offers encryption it gets it, so it is
+            // judged as a P-CSCF whose policy requires confidentiality (TS 33.203 M.6.2).
+            confidentiality_required: true,
             timeout: Duration::from_millis(3000),
             raw: serde_json::json!({ "builtin": spec, "mode": mode.token() }),
         });
     }
     let path = Path::new(spec);
     let text = std::fs::read_to_string(path).map_err(|e| format!("{spec}: {e}"))?;
+    if serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str().map(|s| s == "seg")))
+        .unwrap_or(false)
+    {
+        let (name, seg, ms, raw) =
+            super::za::profile::from_yaml(&text).map_err(|e| format!("{spec}: {e}"))?;
+        return Ok(seg_sut(name, seg, ms, raw));
+    }
+    if super::tls::profile::is_tls_profile(&text) {
+        let (name, t, ms, raw) =
+            super::tls::profile::from_yaml(&text, path).map_err(|e| format!("{spec}: {e}"))?;
+        return Ok(tls_sut(name, t, ms, raw));
+    }
     let p: Profile = serde_yaml_ng::from_str(&text).map_err(|e| format!("{spec}: {e}"))?;
     let mut raw: serde_json::Value =
         serde_yaml_ng::from_str(&text).map_err(|e| format!("{spec}: {e}"))?;
@@ -186,4 +223,34 @@ pub fn resolve(spec: &str, mode: Option<IpsecMode>) -> Result<Sut, String> {
         timeout: Duration::from_millis(p.timeout_ms),
         raw,
     })
+}
+
+/// A SEG SUT (the P-CSCF fields keep their defaults: no SIP case applies to it).
+fn seg_sut(name: String, seg: super::za::SegSut, timeout_ms: u64, raw: serde_json::Value) -> Sut {
+    Sut {
+        name,
+        topology: Topology::Seg,
+        kind: SutKind::Seg(seg),
+        mode: IpsecMode::UdpEncTunnel,
+        transport: SipTransport::Udp,
+        offers: Vec::new(),
+        confidentiality_required: true,
+        timeout: Duration::from_millis(timeout_ms),
+        raw,
+    }
+}
+
+/// A TLS endpoint SUT (the P-CSCF fields keep their defaults: no SIP case applies to it).
+fn tls_sut(name: String, t: super::tls::TlsSut, timeout_ms: u64, raw: serde_json::Value) -> Sut {
+    Sut {
+        name,
+        topology: Topology::Tls,
+        kind: SutKind::Tls(t),
+        mode: IpsecMode::UdpEncTunnel,
+        transport: SipTransport::Tcp,
+        offers: Vec::new(),
+        confidentiality_required: true,
+        timeout: Duration::from_millis(timeout_ms),
+        raw,
+    }
 }

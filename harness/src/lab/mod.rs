@@ -430,6 +430,9 @@ impl Lab {
         const T1: Duration = Duration::from_millis(500);
         const T2: Duration = Duration::from_secs(4);
         self.send(first).map_err(|e| e.to_string())?;
+        // RFC 3261 §17.1.3: only responses carrying this transaction's branch belong to it (a
+        // late answer to a retransmission of the previous request does not).
+        let branch = self.ue.last_branch();
         let deadline = std::time::Instant::now() + self.opts.step_timeout;
         let mut interval = T1;
         loop {
@@ -444,7 +447,12 @@ impl Lab {
             self.opts.step_timeout = interval.min(left);
             let got = self.recv_sip();
             self.opts.step_timeout = saved;
+            let theirs = |m: &SipMessage| {
+                m.status().is_none() || branch.is_none() || m.top_via_branch() == branch.as_deref()
+            };
             match got {
+                // Logged in `seen` already; not this transaction's.
+                Some((m, _)) if !theirs(&m) => continue,
                 Some((m, d)) if m.status().is_some_and(|c| c >= 200) => return Ok((m, d)),
                 Some(_) => {} // provisional: keep waiting (Timer E keeps running, RFC 3261 §17.1.2.2)
                 None => {

@@ -6,6 +6,9 @@ pub mod node;
 pub mod raw;
 pub mod sockets;
 pub mod tcp;
+pub mod tls;
+pub mod tls_edge;
+pub mod tls_probe;
 
 pub use crate::roles::gm::Wire;
 

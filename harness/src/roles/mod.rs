@@ -7,6 +7,8 @@
 //!   so checks can judge what the P-CSCF forwarded.
 
 pub mod gm;
+pub mod ike;
+pub mod imsalg;
 pub mod pcscf;
 pub mod scscf;
 pub mod stream;

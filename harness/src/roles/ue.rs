@@ -619,6 +619,14 @@ impl Ue {
         }
     }
 
+    /// The Via branch of the last request sent (RFC 3261 §17.1.3: responses are matched to
+    /// their client transaction by it).
+    pub fn last_branch(&self) -> Option<String> {
+        self.last
+            .as_ref()
+            .and_then(|(_, m, _)| m.top_via_branch().map(str::to_string))
+    }
+
     /// Runs the inbound checks on an ESP packet for the UE.
     pub fn open(&mut self, wire: &Wire) -> Result<Delivered, Drop> {
         self.gm.open(wire)
@@ -715,11 +723,25 @@ impl Ue {
         Ok((msg, wire))
     }
 
-    /// Answers a request the P-CSCF sent over SA #3 with 200, over SA #4 (port_us → port_pc).
-    pub fn answer(&mut self, req: &SipMessage, set: u64) -> Result<Wire, UeError> {
+    /// Answers a request the P-CSCF sent over SA #3 with 200, over SA #4 (port_us → port_pc),
+    /// on the transport the request came on (`tcp`): RFC 3261 §18.2.2 sends a response over
+    /// UDP to a request received over UDP, whatever transport the UE registered with (found
+    /// against Kamailio, which sends the core's requests over UDP: labs/kamailio/FINDINGS.md).
+    pub fn answer(&mut self, req: &SipMessage, set: u64, tcp: bool) -> Result<Wire, UeError> {
         let sa4 = self.sa(set, 4)?;
         let tag = self.tag.clone();
         let r = SipMessage::response_to(req, 200, "OK", Some(&tag)).with_content_length();
-        self.protect(set, sa4.sport, sa4.dport, &r, SealOpts::default())
+        if tcp {
+            return self.protect(set, sa4.sport, sa4.dport, &r, SealOpts::default());
+        }
+        self.gm
+            .seal(
+                set,
+                sa4.sport,
+                sa4.dport,
+                &r.to_bytes(),
+                SealOpts::default(),
+            )
+            .map_err(|e| UeError::Protect(e.to_string()))
     }
 }

@@ -15,6 +15,11 @@ pub fn check(family: &str, v: &Vector) -> Result<(), String> {
         "digest-aka" => super::aka::check_digest_aka(v),
         "esp" => super::esp::check(v),
         "esp_scapy" => super::esp_scapy::check(v),
+        "srtp-kdf" => super::srtp::check_kdf(v),
+        "srtp-aes-cm" => super::srtp::check_aes_cm(v),
+        "srtp" => super::srtp::check_packet(v),
+        "ikev2" => super::ikev2::check(v),
+        "tls-handshake" => super::tls::check(v),
         other => Err(format!("unknown vector family '{other}' (id {})", v.id)),
     }
 }

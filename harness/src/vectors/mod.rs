@@ -23,8 +23,11 @@ mod esp;
 mod esp_scapy;
 mod families;
 mod fields;
+mod ikev2;
 mod keys;
 mod replay;
+mod srtp;
+mod tls;
 
 pub use fields::{expect_hex, expect_str, Fields};
 

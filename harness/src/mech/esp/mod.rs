@@ -6,8 +6,10 @@
 //! - [`sa`]: [`SaCrypto`], the per-SA keyed transforms with `seal` / `open`.
 //! - [`encap`]: RFC 3948 ESP-in-UDP classification and tunnel/transport inner headers.
 //! - [`uat`]: Wireshark `esp_sa` UAT lines (read and write).
+//! - [`heuristic`]: RFC 5879 detection of ESP-NULL without keys.
 
 pub mod encap;
+pub mod heuristic;
 pub mod packet;
 pub mod replay;
 pub mod sa;
