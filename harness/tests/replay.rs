@@ -713,11 +713,21 @@ fn c_fuzz_smoke_capture_and_flow_layers() {
         .unwrap()
         .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
         .collect();
+    // The passive hooks' inputs (IKEv2 with keys the fuzz body knows, TLS, SRTP).
+    for f in [
+        "scapy_ikev2_null.pcap",
+        "openssl_tls12_certreq.pcapng",
+        "scapy_esp_all.pcap",
+    ] {
+        seeds.extend(std::fs::read(repo().join("pcaps").join(f)));
+    }
     if let Some(c) = shared() {
         for f in [
             "tcpdump_espudp1.pcap",
             "vowifi_tcl_40xl_ims.pcapng",
             "tcpdump_ikev2pI2.pcap",
+            "wireshark-notes_tls-null.pcapng",
+            "marseillaise-srtp-SMALL.pcap",
         ] {
             if let Ok(b) = std::fs::read(c.join(f)) {
                 seeds.push(b);

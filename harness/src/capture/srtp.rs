@@ -118,6 +118,16 @@ impl Decryptor {
         &self.report
     }
 
+    /// Adds a key to try on streams not bound yet (e.g. an `a=crypto` seen later in SDP).
+    pub fn add_key(&mut self, k: SdesKey) {
+        self.keys.push(k);
+    }
+
+    /// Number of keys to try.
+    pub fn key_count(&self) -> usize {
+        self.keys.len()
+    }
+
     /// Processes one IP packet (after the link layer).
     pub fn process(&mut self, l3: &[u8]) -> Outcome {
         let Ok(ip) = parse_ip(l3) else {
@@ -132,7 +142,13 @@ impl Decryptor {
             self.report.not_rtp += 1;
             return Outcome::NotRtp;
         };
-        let data = u.payload();
+        let src = SocketAddr::new(ip.src, u.src_port());
+        let dst = SocketAddr::new(ip.dst, u.dst_port());
+        self.process_udp(src, dst, u.payload())
+    }
+
+    /// Processes one UDP payload from `src` to `dst`.
+    pub fn process_udp(&mut self, src: SocketAddr, dst: SocketAddr, data: &[u8]) -> Outcome {
         let rtcp = srtp::looks_like_rtcp(data);
         let ssrc = if rtcp {
             srtp::RtcpPacket::new_checked(data).map(|p| p.ssrc())
@@ -143,8 +159,6 @@ impl Decryptor {
             self.report.not_rtp += 1;
             return Outcome::NotRtp;
         };
-        let src = SocketAddr::new(ip.src, u.src_port());
-        let dst = SocketAddr::new(ip.dst, u.dst_port());
         let key = (src, dst, ssrc, rtcp);
         let idx = match self.streams.iter().position(|s| s.key == key) {
             Some(i) => i,

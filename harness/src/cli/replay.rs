@@ -32,7 +32,9 @@ pub struct ReplayArgs {
     /// TLS key log (NSS format): recorded; TLS is not decrypted yet.
     #[arg(long = "tls-keylog", value_name = "FILE")]
     pub tls_keylog: Option<PathBuf>,
-    /// SDES keys (a=crypto lines): recorded; SRTP is not decrypted yet.
+    /// SDES keys, one a line: `inline:<base64 key||salt>` (AES_CM_128_HMAC_SHA1_80) or an
+    /// a=crypto value; SRTP/SRTCP is verified and decrypted with them (and with a=crypto
+    /// keys found in SDP).
     #[arg(long, value_name = "FILE")]
     pub sdes: Option<PathBuf>,
     /// Write the JSON report here ('-' for stdout).
@@ -53,6 +55,15 @@ pub struct ReplayArgs {
     /// Policy: ESP without encryption (ealg=null) fails.
     #[arg(long = "require-confidentiality")]
     pub require_confidentiality: bool,
+    /// IKEv2 SA keys to open encrypted IKE payloads: tcpdump `-E` lines (`ikev2 I|R SPIi
+    /// SPIr integ:0xKEY encr:0xKEY`) or Wireshark ikev2_decryption_table lines (strongSwan
+    /// save-keys).
+    #[arg(long = "ike-keys", value_name = "FILE")]
+    pub ike_keys: Option<PathBuf>,
+    /// The capture is between security domains (Za, TS 33.210): integrity-only ESP and SIP
+    /// in clear fail.
+    #[arg(long)]
+    pub za: bool,
 }
 
 fn read(p: &Path) -> Result<String, UsageError> {
@@ -90,15 +101,47 @@ pub fn options(a: &ReplayArgs) -> Result<Options, UsageError> {
                 p.display()
             );
         }
+        // The IKE SA keys of the same dump open the IKE_AUTH/CREATE_CHILD_SA messages too.
+        o.hooks
+            .ike_keys
+            .extend(crate::replay::hook_ike::parse_ike_keys(&read(p)?).0);
         info.tunnel_sas = kf.tunnels.len();
         info.ike_key_lines = kf.ike_lines;
         o.tunnels = kf.tunnels;
     }
+    if let Some(p) = &a.ike_keys {
+        let (k, bad) = crate::replay::hook_ike::parse_ike_keys(&read(p)?);
+        for n in &bad {
+            eprintln!(
+                "imsec: warning: {}: line {n} not understood, ignored",
+                p.display()
+            );
+        }
+        if k.is_empty() {
+            return Err(UsageError(format!("{}: no IKEv2 key line", p.display())));
+        }
+        info.ike_key_lines += k.len();
+        o.hooks.ike_keys.extend(k);
+    }
+    o.za = a.za;
     if let Some(p) = &a.tls_keylog {
         info.tls_keylog_secrets = Some(keys::count_tls_secrets(&read(p)?));
     }
     if let Some(p) = &a.sdes {
-        info.sdes_file_lines = Some(read(p)?.lines().filter(|l| !l.trim().is_empty()).count());
+        let text = read(p)?;
+        for (i, l) in text.lines().enumerate() {
+            let l = l.trim();
+            if l.is_empty() || l.starts_with('#') {
+                continue;
+            }
+            let k = crate::capture::srtp::SdesKey::parse(
+                l,
+                crate::mech::srtp::Suite::AesCm128HmacSha1_80,
+            )
+            .map_err(|m| UsageError(format!("{}: line {}: {m}", p.display(), i + 1)))?;
+            o.sdes.push(k);
+        }
+        info.sdes_file_lines = Some(o.sdes.len());
     }
     o.keys_info = info;
     Ok(o)
@@ -243,6 +286,15 @@ fn summary(r: &Report) -> String {
                 o,
                 "{:<12} {:<28} {:<28} {:>7} {:>8} {:>8} {:>7} {:>5}",
                 c.spi, c.src, c.dst, c.packets, c.accepted, c.replayed, c.icv_bad, c.dummy
+            );
+        }
+    }
+    if let Some(sr) = &r.srtp {
+        for x in sr.streams.iter().take(20) {
+            let _ = writeln!(
+                o,
+                "{} {} -> {} SSRC {}: {} packets, {} accepted, {} auth failed, {} replayed",
+                x.kind, x.src, x.dst, x.ssrc, x.packets, x.accepted, x.auth_failed, x.replayed
             );
         }
     }

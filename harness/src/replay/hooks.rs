@@ -1,12 +1,15 @@
-//! Extension point for passive checks on other protocols seen in a capture: TLS handshakes
-//! (null cipher suites offered or chosen, a client certificate requested by the P-CSCF;
-//! TS 33.203 Annex O / TS 24.229 §7.2A) and IKEv2 proposals (SWu, Za; TS 33.402, TS 33.210).
+//! Extension point for passive checks on other protocols seen in a capture: IKEv2 proposals
+//! (Za, SWu; TS 33.210, TS 33.402; [`super::hook_ike`]) and TLS handshakes (null cipher
+//! suites offered or chosen, a client certificate requested by the P-CSCF; TS 33.203 Annex O;
+//! [`super::hook_tls`]).
 //!
-//! The decoders (`mech::tls`, `mech::ikev2`) are being written separately. A decoder joins
-//! replay by implementing [`PassiveHook`] and being added in [`hooks`]; until then replay
-//! only counts the packets it would hand over (`stats.tls_records`, `stats.ike_packets`) and
-//! claims no verdict about them.
+//! A decoder joins replay by implementing [`PassiveHook`] and being added in [`hooks`]. The
+//! engine hands every UDP datagram and TCP segment (also those found inside decrypted ESP) to
+//! each hook that [`PassiveHook::wants`] it, and adds the hook's [`PassiveHook::finish`]
+//! outcomes to the report's checks.
 
+use super::hook_ike::{IkeHook, IkeKey};
+use super::hook_tls::TlsHook;
 use super::verdicts::Outcome;
 use std::net::SocketAddr;
 
@@ -18,6 +21,10 @@ pub struct Packet<'a> {
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub tcp: bool,
+    /// TCP sequence number of the segment's first payload octet (`None` for UDP).
+    pub tcp_seq: Option<u32>,
+    /// TCP SYN flag (the next sequence number starts one after it).
+    pub tcp_syn: bool,
     /// Transport payload (for TCP: the segment's payload, in capture order).
     pub payload: &'a [u8],
 }
@@ -30,11 +37,25 @@ pub trait PassiveHook {
     fn packet(&mut self, p: &Packet<'_>);
     /// Verdicts at the end, in the replay vocabulary (evidence = frame numbers).
     fn finish(&mut self) -> Vec<Outcome>;
+    /// Warnings for the report (keys that did not open a message, flows given up, ...).
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
-/// The hooks replay runs (none yet: see the module documentation).
-pub fn hooks() -> Vec<Box<dyn PassiveHook>> {
-    Vec::new()
+/// What the hooks are given.
+#[derive(Debug, Clone, Default)]
+pub struct HookConfig {
+    /// IKEv2 SA keys (`--ike-keys`).
+    pub ike_keys: Vec<IkeKey>,
+}
+
+/// The hooks replay runs.
+pub fn hooks(cfg: &HookConfig) -> Vec<Box<dyn PassiveHook>> {
+    vec![
+        Box::new(IkeHook::new(cfg.ike_keys.clone())),
+        Box::new(TlsHook::default()),
+    ]
 }
 
 /// TLS records (content type 20..=23, version 3.x) at the start of a TCP payload.

@@ -13,9 +13,14 @@
 //! Evidence is frame numbers; with several captures, frames of later captures are numbered
 //! after the earlier ones (as if concatenated with `mergecap -a`).
 //!
-//! Not covered yet (said in every report's `not_covered`): SRTP and TLS decryption (SDES keys
-//! and a TLS key log are accepted and recorded), IKEv2 and TLS verdicts ([`hooks`]).
+//! Passive hooks ([`hooks`]): IKEv2 proposals ([`hook_ike`]), TLS handshakes ([`hook_tls`]);
+//! SRTP/SRTCP with SDES keys ([`hook_srtp`]); `--za` judges a capture between security
+//! domains ([`za`]). Not covered (said in every report's `not_covered`): TLS record
+//! decryption (a TLS key log is only recorded).
 
+pub mod hook_ike;
+pub mod hook_srtp;
+pub mod hook_tls;
 pub mod hooks;
 pub mod html;
 pub mod keys;
@@ -26,6 +31,7 @@ pub mod sas;
 mod tests;
 pub mod tunnel;
 pub mod verdicts;
+pub mod za;
 
 use crate::capture::classify::{parse_ip, EspFrame, IpView};
 use crate::capture::decrypt::{inner_packet, SaSpec, Selector};
@@ -77,6 +83,12 @@ pub struct Options {
     pub keys_info: report::KeysInfo,
     /// Keep decrypted packets for [`Engine::take_decrypted`].
     pub collect_decrypted: bool,
+    /// What the passive hooks (IKEv2, TLS) are given.
+    pub hooks: hooks::HookConfig,
+    /// The capture is between security domains (Za, TS 33.210): see [`za`].
+    pub za: bool,
+    /// SDES keys given (`--sdes`); more are taken from `a=crypto` in SDP.
+    pub sdes: Vec<crate::capture::srtp::SdesKey>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -127,6 +139,11 @@ pub struct Engine {
     /// SAs of finished registrations, retired this long (capture time) later: packets in
     /// flight on the old set still find it (TS 33.203 §7.4 keeps it until the new one is used).
     retire_queue: VecDeque<(u64, Vec<usize>)>,
+    hooks: Vec<Box<dyn hooks::PassiveHook>>,
+    za: za::ZaState,
+    srtp: hook_srtp::SrtpHook,
+    /// Inside the payload of an ESP packet (any SA, tunnels included) right now.
+    in_esp: bool,
 }
 
 /// How long the SAs of a finished registration stay usable (capture time).
@@ -170,6 +187,8 @@ impl Engine {
                 KeySource::KeysFile,
             ));
         }
+        let hooks = hooks::hooks(&opts.hooks);
+        let srtp = hook_srtp::SrtpHook::new(opts.sdes.clone());
         Engine {
             opts,
             base: Instant::now(),
@@ -198,6 +217,10 @@ impl Engine {
             unsupported_links: Vec::new(),
             captures: Vec::new(),
             retire_queue: VecDeque::new(),
+            hooks,
+            za: za::ZaState::default(),
+            srtp,
+            in_esp: false,
         }
     }
 
@@ -324,6 +347,16 @@ impl Engine {
         };
         let (sp, dp) = (u.src_port(), u.dst_port());
         let payload = u.payload();
+        self.feed_hooks(hooks::Packet {
+            frame: ctx.frame,
+            ts_ns: ctx.ts,
+            src: SocketAddr::new(src, sp),
+            dst: SocketAddr::new(dst, dp),
+            tcp: false,
+            tcp_seq: None,
+            tcp_syn: false,
+            payload,
+        });
         if sp == gtpu::GTPU_PORT || dp == gtpu::GTPU_PORT {
             if let Ok((_, inner)) = gtpu::decapsulate(payload) {
                 self.stats.gtpu_decapsulated += 1;
@@ -356,6 +389,12 @@ impl Engine {
             }
             return;
         }
+        self.srtp.udp(
+            ctx.frame,
+            SocketAddr::new(src, sp),
+            SocketAddr::new(dst, dp),
+            payload,
+        );
         // ESP in UDP on another port (imsec's own loopback runs): only for a known SA.
         if let (Some(spi), true) = (crate::wire::be32(payload, 0), payload.len() >= 8) {
             if spi > 255 && self.sas.find(spi, src, dst).is_some() {
@@ -383,6 +422,16 @@ impl Engine {
         if hooks::looks_like_tls(seg.payload) {
             self.stats.tls_records += 1;
         }
+        self.feed_hooks(hooks::Packet {
+            frame: ctx.frame,
+            ts_ns: ctx.ts,
+            src: SocketAddr::new(src, seg.src_port),
+            dst: SocketAddr::new(dst, seg.dst_port),
+            tcp: true,
+            tcp_seq: Some(seg.seq),
+            tcp_syn: seg.flags & tcp::FLAG_SYN != 0,
+            payload: seg.payload,
+        });
         let key = (
             SocketAddr::new(src, seg.src_port),
             SocketAddr::new(dst, seg.dst_port),
@@ -500,12 +549,14 @@ impl Engine {
             esp: info,
             ..ctx
         };
+        let was = std::mem::replace(&mut self.in_esp, true);
         match nh {
             4 | 41 => self.ip(payload, ctx),
             17 => self.udp(src, dst, payload, ctx),
             6 => self.tcp(src, dst, payload, ctx),
             _ => {}
         }
+        self.in_esp = was;
     }
 
     /// Attributes an ESP packet to the registration whose SA set has its SPI.
@@ -567,8 +618,23 @@ impl Engine {
         }
     }
 
+    /// Hands a packet to every hook that wants it.
+    fn feed_hooks(&mut self, p: hooks::Packet<'_>) {
+        for h in self.hooks.iter_mut() {
+            if h.wants(&p) {
+                h.packet(&p);
+            }
+        }
+    }
+
     fn sip(&mut self, m: SipMessage, s: SipCtx) {
         self.stats.sip_messages += 1;
+        if self.opts.za {
+            self.za.sip(s.frame, s.esp.is_some() || self.in_esp);
+        }
+        if contains(&m.body, b"a=crypto:") {
+            self.srtp.sdp(&m.body);
+        }
         if s.esp.is_some() {
             self.stats.sip_in_esp += 1;
         }
@@ -1197,9 +1263,35 @@ impl Engine {
                 dummy_frames: s.dummy_frames.clone(),
             })
             .collect();
+        for mut h in std::mem::take(&mut self.hooks) {
+            for o in h.finish() {
+                self.agg.add(o);
+            }
+            for w in h.warnings() {
+                self.warn(w);
+            }
+        }
+        self.agg.add(self.srtp.finish());
+        if self.opts.za {
+            let flows: Vec<za::EspFlow> = self
+                .unknown
+                .iter()
+                .map(|((spi, src, dst), u)| za::EspFlow {
+                    spi: *spi,
+                    src: *src,
+                    dst: *dst,
+                    packets: u.packets,
+                    null_heuristic: u.null,
+                    first_frame: u.first_frame,
+                })
+                .collect();
+            let keyed = za::keyed_sas(&self.sas);
+            for o in self.za.finish(flows, keyed, self.stats.esp_packets) {
+                self.agg.add(o);
+            }
+        }
         let mut not_covered = vec![
-            "SRTP is not decrypted (SDES keys are only checked for exposure)".to_string(),
-            "TLS is not decrypted and TLS/IKEv2 handshakes are not judged yet (records and IKE packets are counted)".to_string(),
+            "TLS records are not decrypted (a TLS key log is only recorded); TLS handshakes are judged up to ChangeCipherSpec".to_string(),
         ];
         if self.stats.link_unsupported > 0 {
             not_covered.push(format!(
@@ -1218,6 +1310,7 @@ impl Engine {
             sas_not_listed: self.sas.retired_not_listed,
             no_sa: self.sas.no_sa,
             esp_without_keys,
+            srtp: self.srtp.section(),
             checks: self.agg.into_checks(),
             not_covered,
             warnings: self.warnings,
@@ -1265,8 +1358,21 @@ fn looks_like_sip(p: &[u8]) -> bool {
 /// Fuzz body (fuzz/fuzz_targets/replay.rs and harness/tests/replay.rs): the input is read as a
 /// capture file, then as raw frames of every supported link type, through the whole replay.
 pub fn fuzz_capture(data: &[u8]) {
+    // Every hook runs: IKE keys (so SK payloads are opened), an SDES key (SRTP), Za mode.
+    let (ike_keys, _) = hook_ike::parse_ike_keys(
+        "ikev2 I 0x1122334455667788 0x99aabbccddeeff00 sha1:0x404142434445464748494a4b4c4d4e4f50515253 aes128:0x101112131415161718191a1b1c1d1e1f",
+    );
+    let sdes = crate::capture::srtp::SdesKey::parse(
+        "inline:aSBrbm93IGFsbCB5b3VyIGxpdHRsZSBzZWNyZXRz",
+        crate::mech::srtp::Suite::AesCm128HmacSha1_80,
+    )
+    .into_iter()
+    .collect();
     let mut e = Engine::new(Options {
         window: 64,
+        hooks: hooks::HookConfig { ike_keys },
+        za: true,
+        sdes,
         ..Options::default()
     });
     if let Ok(mut r) =

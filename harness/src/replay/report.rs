@@ -26,6 +26,9 @@ pub struct Report {
     /// ESP packets that matched no SA (the `no_sa` of `imsec esp decrypt`).
     pub no_sa: u64,
     pub esp_without_keys: Vec<UnknownSpi>,
+    /// SRTP/SRTCP streams (present when an SDES key was given or found in SDP).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub srtp: Option<super::hook_srtp::SrtpSection>,
     pub checks: Vec<CheckOut>,
     /// What replay read but does not decrypt or judge yet.
     pub not_covered: Vec<String>,
