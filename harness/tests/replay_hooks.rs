@@ -2,6 +2,8 @@
 //! - IKEv2 (TS 33.210 Za): captures made by tools/gen_ike_pcaps.py (struct + pyca + scapy, no
 //!   imsec code) whose child proposals tshark decrypts and reads as ENCR_NULL (flawed) or
 //!   ENCR_AES_CBC (conformant); tcpdump's IKEv2 captures, whose exchange counts tshark gives;
+//!   real strongSwan 5.9 pairs (tools/make_strongswan_pcaps.sh) with `null-sha1` and
+//!   `aes128gcm16` children, opened by tshark with the keys charon logged;
 //! - TLS (TS 33.203 Annex O): the wireshark-notes null-cipher capture, and OpenSSL
 //!   s_server/s_client runs (tools/make_tls_pcaps.sh), frames located by tshark;
 //! - SRTP: the marseillaise stream with its published key (11888 packets authenticate with
@@ -560,4 +562,185 @@ fn za_mode_null_esp_and_clear_sip_fail_encrypted_esp_passes() {
     assert_eq!(code, 0);
     assert_eq!(verdict(&v, "za_esp_encrypted"), "pass");
     assert_eq!(verdict(&v, "za_no_sip_in_clear"), "pass");
+}
+
+/// (frame, values of `field`) for the frames tshark selects with `filter`, with the
+/// Wireshark configuration directory `ws` (UAT tables) and extra `-o` preferences.
+fn tshark_fields(
+    file: &Path,
+    ws: &Path,
+    prefs: &[&str],
+    filter: &str,
+    field: &str,
+) -> Vec<(u64, String)> {
+    let mut c = std::process::Command::new("tshark");
+    c.env("WIRESHARK_CONFIG_DIR", ws).args(["-r", &p(file)]);
+    for o in prefs {
+        c.args(["-o", o]);
+    }
+    let o = c
+        .args([
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            field,
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (a, b) = l.split_once('\t')?;
+            Some((a.parse().ok()?, b.to_string()))
+        })
+        .collect()
+}
+
+/// Real strongSwan 5.9 pair (tools/make_strongswan_pcaps.sh: two charons, kernel-libipsec,
+/// ESP in UDP 4500, IKE and ESP keys from charon's `ike = 4`/`chd = 4` log):
+/// `esp_proposals = null-sha1` fails both Za checks on the frames tshark points at,
+/// `aes128gcm16, aes128-sha256` passes both; with the esp_sa keys tshark and imsec verify the
+/// same ICVs.
+#[test]
+fn za_strongswan_captures_null_fails_conformant_passes() {
+    let dir = tempdir("zass");
+    let cap = |v: &str| repo().join(format!("pcaps/strongswan_za_{v}.pcapng"));
+    let keys = |v: &str| repo().join(format!("pcaps/strongswan_za_{v}.ikev2_decryption_table"));
+    let esp_sa = |v: &str| repo().join(format!("pcaps/strongswan_za_{v}.esp_sa"));
+    let mut icv_good: Option<Vec<(String, usize)>> = None;
+    let (null, good) = (cap("null"), cap("conformant"));
+    let (mut ike_frames, mut esp_frames) = (None, None);
+    if have_tshark() {
+        // tshark opens the IKE_AUTH SK payloads with the same keys: the child SA's ESP
+        // proposal offers (frame 3) and selects (frame 4) ENCR_NULL (11) in the null run,
+        // AES-GCM-16 (20) in the conformant one.
+        // Wireshark configuration directories: IKE keys only, and IKE + ESP keys.
+        let uat = |v: &str| {
+            let u = dir.join(format!("ws-{v}"));
+            std::fs::create_dir_all(&u).unwrap();
+            std::fs::copy(keys(v), u.join("ikev2_decryption_table")).unwrap();
+            u
+        };
+        let with_esp = |v: &str| {
+            let u = dir.join(format!("ws-{v}-esp"));
+            std::fs::create_dir_all(&u).unwrap();
+            std::fs::copy(keys(v), u.join("ikev2_decryption_table")).unwrap();
+            std::fs::copy(esp_sa(v), u.join("esp_sa")).unwrap();
+            u
+        };
+        let esp_prop = "isakmp.prop.protoid == 3";
+        let n = tshark_fields(&null, &uat("null"), &[], esp_prop, "isakmp.tf.id.encr");
+        assert_eq!(n.len(), 2, "tshark opens both IKE_AUTH messages: {n:?}");
+        assert!(n.iter().all(|(_, e)| e == "11"), "ENCR_NULL = 11: {n:?}");
+        ike_frames = Some(n.iter().map(|x| x.0).collect::<Vec<u64>>());
+        let g = tshark_fields(
+            &good,
+            &uat("conformant"),
+            &[],
+            esp_prop,
+            "isakmp.tf.id.encr",
+        );
+        assert_eq!(g.len(), 2, "{g:?}");
+        assert!(
+            g.iter().all(|(_, e)| !e.split(',').any(|x| x == "11")),
+            "{g:?}"
+        );
+        // tshark's ESP-NULL heuristic finds the inner datagrams (10.78.1.0/24 <-> 10.78.2.0/24)
+        // in every ESP packet of the null run and in none of the conformant run.
+        let heur = ["esp.enable_null_encryption_decode_heuristic:TRUE"];
+        let inner = "esp && ip.addr == 10.78.0.0/16";
+        let h = tshark_fields(&null, &uat("null"), &heur, inner, "esp.spi");
+        assert_eq!(h.len(), 6, "3 datagrams and 3 ICMP replies: {h:?}");
+        let mut first: Vec<(String, u64)> = vec![];
+        for (f, spi) in &h {
+            if !first.iter().any(|(s, _)| s == spi) {
+                first.push((spi.clone(), *f));
+            }
+        }
+        esp_frames = Some(first.iter().map(|x| x.1).collect::<Vec<u64>>());
+        let all_esp = tshark_fields(&good, &uat("conformant"), &[], "esp", "esp.spi");
+        assert_eq!(all_esp.len(), 6, "{all_esp:?}");
+        let h = tshark_fields(&good, &uat("conformant"), &heur, inner, "esp.spi");
+        assert!(h.is_empty(), "{h:?}");
+        // With the esp_sa keys tshark verifies every ICV (and decrypts the GCM packets).
+        let check_icv = [
+            "esp.enable_encryption_decode:TRUE",
+            "esp.enable_authentication_check:TRUE",
+        ];
+        let mut per_spi = vec![];
+        for v in ["null", "conformant"] {
+            let g = tshark_fields(
+                &cap(v),
+                &with_esp(v),
+                &check_icv,
+                "esp.icv_good == 1",
+                "esp.spi",
+            );
+            assert_eq!(g.len(), 6, "{v}: {g:?}");
+            for (_, spi) in g {
+                match per_spi.iter_mut().find(|(s, _)| *s == spi) {
+                    Some((_, n)) => *n += 1,
+                    None => per_spi.push((spi, 1)),
+                }
+            }
+        }
+        icv_good = Some(per_spi);
+    }
+    let args = |f: &Path, k: &Path| vec![p(f), "--za".into(), "--ike-keys".into(), p(k)];
+    let (code, v) = replay(&args(&null, &keys("null")), &dir);
+    assert_eq!(code, 1);
+    assert_eq!(verdict(&v, "ike_no_sa_without_encryption"), "fail");
+    assert_eq!(verdict(&v, "za_esp_encrypted"), "fail");
+    assert_eq!(verdict(&v, "za_no_sip_in_clear"), "pass");
+    if let (Some(i), Some(e)) = (ike_frames, esp_frames) {
+        assert_eq!(evidence(&v, "ike_no_sa_without_encryption"), i);
+        assert_eq!(evidence(&v, "za_esp_encrypted"), e);
+    }
+    let (code, v) = replay(&args(&good, &keys("conformant")), &dir);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(verdict(&v, "ike_no_sa_without_encryption"), "pass");
+    assert_eq!(verdict(&v, "za_esp_encrypted"), "pass");
+    let s = check(&v, "ike_no_sa_without_encryption")["summary"].to_string();
+    assert!(
+        s.contains("0 with an ICV that does not verify), 0 not opened"),
+        "{s}"
+    );
+    // Keys of the other run do not open the SK payloads: never a pass.
+    let (_, v) = replay(&args(&good, &keys("null")), &dir);
+    assert_eq!(verdict(&v, "ike_no_sa_without_encryption"), "inconclusive");
+    // With the ESP keys: the null SAs fail as keyed SAs, the GCM ones pass; every packet is
+    // accepted (ICV verified), as tshark found.
+    for (v, want) in [("null", "fail"), ("conformant", "pass")] {
+        let (_, r) = replay(
+            &[p(&cap(v)), "--za".into(), "--esp-sa".into(), p(&esp_sa(v))],
+            &dir,
+        );
+        assert_eq!(verdict(&r, "za_esp_encrypted"), want, "{v}");
+        let s = check(&r, "za_esp_encrypted")["summary"].to_string();
+        assert!(
+            s.contains("0 flow(s) without keys") || v == "null",
+            "{v}: {s}"
+        );
+        let sas = r["sas"].as_array().unwrap();
+        assert_eq!(sas.len(), 2, "{v}: {r}");
+        for sa in sas {
+            assert_eq!(
+                (&sa["packets"], &sa["accepted"]),
+                (&3.into(), &3.into()),
+                "{sa}"
+            );
+            if let Some(icv) = &icv_good {
+                let spi = sa["spi"].as_str().unwrap();
+                assert!(icv.contains(&(spi.to_string(), 3)), "{spi}: tshark {icv:?}");
+            }
+        }
+    }
+    // Without IKE keys the ESP-NULL heuristic alone still fails the null run.
+    let (code, v) = replay(&[p(&null), "--za".into()], &dir);
+    assert_eq!((code, verdict(&v, "za_esp_encrypted")), (1, "fail".into()));
 }
