@@ -13,6 +13,7 @@ use imsec::mech::tls::{suites, TLS1_1, TLS1_2, TLS1_3};
 use imsec::net::tls_probe::{probe, ProbeAnswer, ProbeConfig, ProbeReport};
 use std::collections::BTreeMap;
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -39,7 +40,26 @@ struct Server {
 }
 
 impl Drop for Server {
+    /// Kamailio forks worker processes that outlive a SIGKILLed main process: each server runs
+    /// in a process group of its own, which gets SIGTERM (Kamailio's orderly shutdown), then,
+    /// after at most 5 s, SIGKILL.
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let signal = |sig: &str| {
+            let _ = Command::new("kill")
+                .args([sig, "--", &group])
+                .stderr(Stdio::null())
+                .status();
+        };
+        signal("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        signal("-KILL");
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -147,6 +167,7 @@ fn openssl_server_named(cn: &str, args: &[&str]) -> Server {
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
+        .process_group(0)
         .spawn()
         .unwrap();
     let s = Server { child, dir, port };
@@ -183,6 +204,7 @@ fn kamailio_server(profile: &str) -> Server {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
+        .process_group(0)
         .spawn()
         .unwrap();
     let s = Server { child, dir, port };
