@@ -190,18 +190,24 @@ fn digest_json_matches_vectors() {
                 args.push(val);
             }
         }
-        let body_path;
+        let mut body_path = None;
+        let body_arg;
         if let Some(body) = inp.get("body").and_then(Value::as_str) {
-            body_path = std::env::temp_dir().join(format!(
+            let path = std::env::temp_dir().join(format!(
                 "imsec-cli-aka-{}-{}.body",
                 std::process::id(),
                 v["id"].as_str().unwrap()
             ));
-            std::fs::write(&body_path, body).unwrap();
+            std::fs::write(&path, body).unwrap();
+            body_arg = path.to_str().unwrap().to_string();
+            body_path = Some(path);
             args.push("--body-file");
-            args.push(body_path.to_str().unwrap());
+            args.push(&body_arg);
         }
         let j = json(&args);
+        if let Some(p) = &body_path {
+            let _ = std::fs::remove_file(p);
+        }
         let id = v["id"].as_str().unwrap();
         assert_eq!(j["response"], s(&v, "expected", "response"), "{id}");
         assert_eq!(j["ha1"], s(&v, "expected", "ha1"), "{id}");

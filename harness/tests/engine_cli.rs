@@ -2,7 +2,10 @@
 //! esp_sa lines; and the error paths (broken YAML, unknown field, unreachable or silent SUT,
 //! unknown flaw) that must give a clear message and exit code 2.
 
-use std::path::{Path, PathBuf};
+#[path = "support/scratch.rs"]
+mod scratch;
+use scratch::Scratch;
+use std::path::Path;
 use std::process::Command;
 
 fn imsec() -> Command {
@@ -11,11 +14,8 @@ fn imsec() -> Command {
     c
 }
 
-fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("imsec-engine-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tempdir(tag: &str) -> Scratch {
+    Scratch::new(&format!("engine-{tag}"))
 }
 
 fn tshark_checks(report: &Path, case: &str) {

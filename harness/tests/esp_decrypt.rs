@@ -4,9 +4,12 @@
 //! (c) third-party captures in ../shared/captures (facts from sources.yaml and tshark),
 //! (d) a malformed-capture corpus: errors or warnings, never a panic.
 
+#[path = "support/scratch.rs"]
+mod scratch;
 use assert_cmd::Command;
 use imsec::capture::classify::{classify, parse_ip, L4};
 use imsec::capture::{link, pcapng::PcapngWriter, CaptureReader};
+use scratch::Scratch;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -105,17 +108,8 @@ fn a_bad_esp_sa_and_capture_exit_2_naming_file_and_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("junk.pcap"));
 }
 
-fn tempdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "imsec-esp-test-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tempdir() -> Scratch {
+    Scratch::new("esp-test")
 }
 
 #[path = "support/seal_for_tshark.rs"]

@@ -13,7 +13,10 @@
 //!
 //! Tests needing tshark or the shared captures print why and return when those are missing.
 
+#[path = "support/scratch.rs"]
+mod scratch;
 use assert_cmd::Command;
+use scratch::Scratch;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,10 +46,8 @@ fn have_tshark() -> bool {
     ok
 }
 
-fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("imsec-replay-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tempdir(tag: &str) -> Scratch {
+    Scratch::new(&format!("replay-{tag}"))
 }
 
 /// Runs `imsec replay ARGS --json OUT` and returns (exit code, report).

@@ -15,7 +15,10 @@
 //! Every report is validated against docs/replay-schema.json. Tests needing tshark or the shared
 //! captures print why and return when those are missing.
 
+#[path = "support/scratch.rs"]
+mod scratch;
 use assert_cmd::Command;
+use scratch::Scratch;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -44,10 +47,8 @@ fn have_tshark() -> bool {
     ok
 }
 
-fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("imsec-hooks-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tempdir(tag: &str) -> Scratch {
+    Scratch::new(&format!("hooks-{tag}"))
 }
 
 fn p(x: &Path) -> String {

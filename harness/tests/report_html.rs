@@ -3,8 +3,11 @@
 //! report.html rendered by headless Chromium (`--dump-dom` and a screenshot), so what is
 //! checked is what a browser shows, not the string we wrote.
 
+#[path = "support/scratch.rs"]
+mod scratch;
 use imsec::engine::model::*;
 use imsec::engine::report::{write_all, ReportPaths};
+use scratch::Scratch;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -198,20 +201,11 @@ fn sample() -> RunReport {
     }
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let d = std::env::temp_dir().join(format!(
-        "imsec-report-{name}-{}-{nanos}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn temp_dir(name: &str) -> Scratch {
+    Scratch::new(&format!("report-{name}"))
 }
 
-fn written(name: &str) -> (PathBuf, ReportPaths) {
+fn written(name: &str) -> (Scratch, ReportPaths) {
     let d = temp_dir(name);
     let p = write_all(&sample(), &d.join("run")).unwrap();
     (d, p)

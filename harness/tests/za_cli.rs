@@ -2,7 +2,10 @@
 //! `imsec za probe` exit codes and output, `imsec run --sut builtin:seg[:flaw] testcases/za`
 //! verdicts, a P-CSCF case being not applicable to a SEG, and the SEG profile loader.
 
+#[path = "support/scratch.rs"]
+mod scratch;
 use assert_cmd::Command;
+use scratch::Scratch;
 use std::path::{Path, PathBuf};
 
 fn imsec() -> Command {
@@ -152,12 +155,6 @@ fn seg_profiles_load_and_redact_the_psk() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn tempdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "imsec-za-cli-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tempdir() -> Scratch {
+    Scratch::new("za-cli")
 }
