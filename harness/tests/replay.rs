@@ -13,76 +13,19 @@
 //!
 //! Tests needing tshark or the shared captures print why and return when those are missing.
 
+#[path = "support/replay_run.rs"]
+mod replay_run;
 #[path = "support/scratch.rs"]
 mod scratch;
 use assert_cmd::Command;
+use replay_run::{have_tshark, replay, repo, shared, validate};
 use scratch::Scratch;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn shared() -> Option<PathBuf> {
-    let p = repo().join("../shared/captures");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("skipped: {} not present", p.display());
-        None
-    }
-}
-
-fn have_tshark() -> bool {
-    let ok = std::process::Command::new("tshark")
-        .arg("-v")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("skipped: tshark not installed (.ci/install-deps.sh installs it)");
-    }
-    ok
-}
+use std::path::Path;
 
 fn tempdir(tag: &str) -> Scratch {
     Scratch::new(&format!("replay-{tag}"))
-}
-
-/// Runs `imsec replay ARGS --json OUT` and returns (exit code, report).
-fn replay(args: &[&str], dir: &Path) -> (i32, Value) {
-    let out = dir.join("report.json");
-    let o = Command::cargo_bin("imsec")
-        .unwrap()
-        .arg("replay")
-        .args(args)
-        .arg("--json")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let code = o.status.code().unwrap_or(-1);
-    assert!(
-        code == 0 || code == 1,
-        "{args:?}: exit {code}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    validate(&v);
-    (code, v)
-}
-
-fn validate(v: &Value) {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("docs/replay-schema.json")).unwrap(),
-    )
-    .unwrap();
-    let val = jsonschema::draft202012::new(&schema).unwrap();
-    let errs: Vec<String> = val.iter_errors(v).map(|e| e.to_string()).collect();
-    assert!(
-        errs.is_empty(),
-        "report does not match the schema: {errs:?}"
-    );
 }
 
 fn verdicts(v: &Value) -> BTreeMap<String, String> {

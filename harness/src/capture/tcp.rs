@@ -8,8 +8,7 @@
 //! [`FlowTable`] keys the streams by 5-tuple (both directions separately) and evicts the
 //! least recently used one beyond [`MAX_FLOWS`] or after [`IDLE_NS`] of capture time.
 
-use crate::mech::sip::message::SipError;
-use crate::mech::sip::SipMessage;
+use crate::mech::sip::{SipMessage, StreamFramer};
 use crate::wire::{be16, be32};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -62,40 +61,28 @@ pub struct StreamStats {
 }
 
 /// One direction of a TCP connection, framed into SIP messages.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SipStream {
     next: Option<u32>,
     ooo: BTreeMap<u32, Vec<u8>>,
     ooo_bytes: usize,
-    buf: Vec<u8>,
+    framer: StreamFramer,
     /// Waiting for a start line (capture began mid-message, or after a gap).
     resync: bool,
     pub stats: StreamStats,
 }
 
-/// Position of the first SIP start line in `b` at or after a line start, if any.
-fn find_start_line(b: &[u8]) -> Option<usize> {
-    let starts = std::iter::once(0).chain(
-        b.windows(2)
-            .enumerate()
-            .filter(|(_, w)| w == b"\r\n")
-            .map(|(i, _)| i + 2),
-    );
-    for s in starts {
-        let line_end = b
-            .get(s..)
-            .and_then(|r| r.windows(2).position(|w| w == b"\r\n"))
-            .map(|e| s + e);
-        let e = line_end?;
-        let line = b.get(s..e).unwrap_or(&[]);
-        let is_status = line.starts_with(b"SIP/2.0 ");
-        let is_request =
-            line.ends_with(b" SIP/2.0") && line.first().is_some_and(|c| c.is_ascii_uppercase());
-        if is_status || is_request {
-            return Some(s);
+impl Default for SipStream {
+    fn default() -> Self {
+        SipStream {
+            next: None,
+            ooo: BTreeMap::new(),
+            ooo_bytes: 0,
+            framer: StreamFramer::with_limit(MAX_UNFRAMED),
+            resync: false,
+            stats: StreamStats::default(),
         }
     }
-    None
 }
 
 impl SipStream {
@@ -105,14 +92,14 @@ impl SipStream {
 
     /// Octets held (buffered or out of order).
     pub fn held(&self) -> usize {
-        self.buf.len() + self.ooo_bytes
+        self.framer.pending() + self.ooo_bytes
     }
 
     /// Adds a segment; complete messages are appended to `out`.
     pub fn segment(&mut self, seq: u32, flags: u8, data: &[u8], out: &mut Vec<SipMessage>) {
         if flags & FLAG_SYN != 0 {
             self.next = Some(seq.wrapping_add(1));
-            self.buf.clear();
+            self.framer.clear();
             self.ooo.clear();
             self.ooo_bytes = 0;
             self.resync = false;
@@ -139,7 +126,7 @@ impl SipStream {
             if self.ooo_bytes + data.len() > MAX_OOO_BYTES {
                 // Give up on the gap: continue from the earliest held segment.
                 self.stats.gaps += 1;
-                self.buf.clear();
+                self.framer.clear();
                 self.resync = true;
                 if let Some((&s, _)) = self.ooo.iter().next() {
                     self.next = Some(s);
@@ -185,56 +172,24 @@ impl SipStream {
         }
     }
 
-    /// In-order bytes: advance `next`, frame messages.
+    /// In-order bytes: advance `next`, frame messages (mech::sip's framer; after data that is
+    /// not SIP the line is skipped and framing resumes at the next start line).
     fn deliver(&mut self, data: &[u8], out: &mut Vec<SipMessage>) {
         self.next = self.next.map(|n| n.wrapping_add(data.len() as u32));
-        self.buf.extend_from_slice(data);
+        self.framer.push(data);
         loop {
             if self.resync {
-                match find_start_line(&self.buf) {
-                    Some(p) => {
-                        self.buf.drain(..p);
-                        self.resync = false;
-                    }
-                    None => {
-                        // Keep a possible partial start line at the end.
-                        let keep = self
-                            .buf
-                            .windows(2)
-                            .rposition(|w| w == b"\r\n")
-                            .map_or(0, |p| p + 2);
-                        self.buf.drain(..keep);
-                        if self.buf.len() > MAX_UNFRAMED {
-                            self.buf.clear();
-                        }
-                        return;
-                    }
+                if !self.framer.resync() {
+                    return;
                 }
+                self.resync = false;
             }
-            let skip = self
-                .buf
-                .iter()
-                .position(|b| *b != b'\r' && *b != b'\n')
-                .unwrap_or(self.buf.len());
-            self.buf.drain(..skip);
-            if self.buf.is_empty() {
-                return;
-            }
-            match SipMessage::parse_prefix(&self.buf, true) {
-                Ok((m, used)) => {
-                    self.buf.drain(..used.min(self.buf.len()));
-                    out.push(m);
-                }
-                Err(SipError::Incomplete(_)) if self.buf.len() <= MAX_UNFRAMED => return,
+            match self.framer.next_message() {
+                Ok(Some(m)) => out.push(m),
+                Ok(None) => return,
                 Err(_) => {
-                    // Not SIP here: skip this line and look for the next start line.
                     self.stats.gaps += 1;
-                    let cut = self
-                        .buf
-                        .windows(2)
-                        .position(|w| w == b"\r\n")
-                        .map_or(self.buf.len(), |p| p + 2);
-                    self.buf.drain(..cut);
+                    self.framer.skip_line();
                     self.resync = true;
                 }
             }

@@ -67,23 +67,14 @@ pub struct CycleArgs {
 
 /// Parses `builtin` / `builtin:<flaw>[,<flaw>…]`.
 pub fn parse_sut(s: &str) -> Result<Flaws, UsageError> {
-    let rest = s.strip_prefix("builtin").ok_or_else(|| {
-        UsageError(format!(
+    if !s.starts_with("builtin") {
+        return Err(UsageError(format!(
             "--sut: '{s}' is not builtin[:flaw]; SUT profiles come with the test-case engine"
-        ))
-    })?;
-    let mut flaws = Flaws::new();
-    if let Some(list) = rest.strip_prefix(':') {
-        for f in list.split(',') {
-            flaws.insert(
-                f.parse::<Flaw>()
-                    .map_err(|e| UsageError(format!("--sut: {e}")))?,
-            );
-        }
-    } else if !rest.is_empty() {
-        return Err(UsageError(format!("--sut: '{s}' is not builtin[:flaw]")));
+        )));
     }
-    Ok(flaws)
+    crate::engine::sut::builtin_flaws::<Flaw>(s, "builtin")
+        .ok_or_else(|| UsageError(format!("--sut: '{s}' is not builtin[:flaw]")))?
+        .map_err(|e| UsageError(format!("--sut: {e}")))
 }
 
 pub fn run(a: CycleArgs) -> Result<u8, UsageError> {

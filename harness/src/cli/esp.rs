@@ -12,7 +12,7 @@
 
 use super::{print_json, UsageError, EXIT_OK};
 use crate::capture::decrypt::{Decryptor, Outcome, Report, SaSpec, Selector};
-use crate::capture::{link, pcapng::PcapngWriter, CaptureReader};
+use crate::capture::{link, CaptureReader};
 use crate::mech::esp::replay::DEFAULT_WINDOW;
 use crate::mech::esp::uat::{self, IpFamily};
 use clap::{Args, Subcommand};
@@ -103,17 +103,7 @@ fn decrypt(a: DecryptArgs) -> Result<u8, UsageError> {
     let mut dec =
         Decryptor::new(sas, a.window).map_err(|e| UsageError(format!("--window: {e}")))?;
     let mut reader = CaptureReader::open(&a.capture)?;
-    let mut writer = match &a.out {
-        Some(p) => {
-            let f = std::fs::File::create(p)
-                .map_err(|e| UsageError(format!("{}: {e}", p.display())))?;
-            Some(
-                PcapngWriter::new(std::io::BufWriter::new(f), link::LINKTYPE_RAW as u16)
-                    .map_err(|e| UsageError(format!("{}: {e}", p.display())))?,
-            )
-        }
-        None => None,
-    };
+    let mut writer = super::pcapng_out(a.out.as_deref(), link::LINKTYPE_RAW as u16)?;
     let cap = a.capture.display().to_string();
     while let Some(frame) = reader.next_frame() {
         let Ok(l3) = link::network_layer(frame.linktype, &frame.data) else {

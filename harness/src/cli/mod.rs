@@ -150,6 +150,22 @@ fn clap_error(e: clap::Error) -> ExitCode {
 }
 
 /// Prints a serializable value as pretty JSON on stdout.
+/// A pcapng writer on `path` (for `--out`/`--decrypted`), or `None` without one.
+pub(crate) fn pcapng_out(
+    path: Option<&std::path::Path>,
+    linktype: u16,
+) -> Result<
+    Option<crate::capture::pcapng::PcapngWriter<std::io::BufWriter<std::fs::File>>>,
+    UsageError,
+> {
+    let Some(p) = path else { return Ok(None) };
+    let err = |e: std::io::Error| UsageError(format!("{}: {e}", p.display()));
+    let f = std::fs::File::create(p).map_err(err)?;
+    crate::capture::pcapng::PcapngWriter::new(std::io::BufWriter::new(f), linktype)
+        .map(Some)
+        .map_err(err)
+}
+
 pub fn print_json<T: serde::Serialize>(v: &T) -> Result<(), UsageError> {
     let s = serde_json::to_string_pretty(v).map_err(|e| UsageError(e.to_string()))?;
     println!("{s}");

@@ -5,7 +5,7 @@
 //! warning).
 
 use super::{UsageError, EXIT_FAIL, EXIT_OK};
-use crate::capture::{link, pcapng::PcapngWriter, CaptureReader};
+use crate::capture::{link, CaptureReader};
 use crate::engine::model::Verdict;
 use crate::mech::esp::replay::DEFAULT_WINDOW;
 use crate::replay::report::{KeysInfo, Report};
@@ -150,17 +150,7 @@ pub fn options(a: &ReplayArgs) -> Result<Options, UsageError> {
 /// Runs a replay over the captures; the engine and the esp_sa lines it derived.
 pub fn replay(a: &ReplayArgs, opts: Options) -> Result<(Report, Vec<String>), UsageError> {
     let mut engine = Engine::new(opts);
-    let mut writer = match &a.decrypted {
-        Some(p) => {
-            let f = std::fs::File::create(p)
-                .map_err(|e| UsageError(format!("{}: {e}", p.display())))?;
-            Some(
-                PcapngWriter::new(std::io::BufWriter::new(f), link::LINKTYPE_RAW as u16)
-                    .map_err(|e| UsageError(format!("{}: {e}", p.display())))?,
-            )
-        }
-        None => None,
-    };
+    let mut writer = super::pcapng_out(a.decrypted.as_deref(), link::LINKTYPE_RAW as u16)?;
     for path in &a.captures {
         let mut r = CaptureReader::open(path)?;
         while let Some(f) = r.next_frame() {

@@ -6,7 +6,7 @@
 
 use super::{print_json, UsageError, EXIT_OK};
 use crate::capture::srtp::{Decryptor, Outcome, Report, SdesKey};
-use crate::capture::{link, pcapng::PcapngWriter, CaptureReader};
+use crate::capture::{link, CaptureReader};
 use crate::mech::srtp::Suite;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -63,17 +63,7 @@ fn decrypt(a: DecryptArgs) -> Result<u8, UsageError> {
     }
     let mut dec = Decryptor::new(keys);
     let mut reader = CaptureReader::open(&a.capture)?;
-    let mut writer = match &a.out {
-        Some(p) => {
-            let f = std::fs::File::create(p)
-                .map_err(|e| UsageError(format!("{}: {e}", p.display())))?;
-            Some(
-                PcapngWriter::new(std::io::BufWriter::new(f), 147)
-                    .map_err(|e| UsageError(format!("{}: {e}", p.display())))?,
-            )
-        }
-        None => None,
-    };
+    let mut writer = super::pcapng_out(a.out.as_deref(), 147)?;
     while let Some(frame) = reader.next_frame() {
         let Ok(l3) = link::network_layer(frame.linktype, &frame.data) else {
             continue;

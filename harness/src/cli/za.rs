@@ -96,11 +96,11 @@ pub fn run(a: ZaArgs) -> Result<u8, UsageError> {
     let null_child = o
         .child_selected
         .as_ref()
-        .is_some_and(|c| c.offers_null_encryption() || c.lacks_encryption());
+        .is_some_and(|c| c.without_confidentiality());
     let null_ike = o
         .ike_selected
         .as_ref()
-        .is_some_and(|c| c.offers_null_encryption() || c.lacks_encryption());
+        .is_some_and(|c| c.without_confidentiality());
     let errors: Vec<String> = o
         .auth_errors
         .iter()

@@ -26,6 +26,11 @@ pub struct Observations<'a> {
     pub seen_to_trace: &'a dyn Fn(usize) -> Option<usize>,
     /// Maps an index of `core` to the trace event of its request.
     pub core_to_trace: &'a dyn Fn(usize) -> Option<usize>,
+    /// The SUT's policy requires confidentiality (its profile's `confidentiality_required`,
+    /// or `imsec replay --require-confidentiality`): `algorithm_from_offer` with
+    /// `confidentiality: true` demands encryption only then, as TS 33.203 M.6.2 ties the rule
+    /// to the P-CSCF's local policy.
+    pub confidentiality_required: bool,
 }
 
 fn result(check: &Expect, verdict: Verdict, summary: String, events: Vec<usize>) -> CheckResult {
@@ -374,7 +379,7 @@ pub fn evaluate(e: &Expect, o: &Observations<'_>) -> CheckResult {
         }
         Expect::SpisDistinct => spis_distinct(e, o),
         Expect::AlgorithmFromOffer { confidentiality } => {
-            algorithm_from_offer(e, o, *confidentiality)
+            algorithm_from_offer(e, o, *confidentiality && o.confidentiality_required)
         }
         Expect::NoDummyPackets => {
             let d: Vec<usize> = o
@@ -718,4 +723,65 @@ fn nonces_fresh(e: &Expect, o: &Observations<'_>) -> CheckResult {
         format!("{} challenges, every nonce new", seen.len()),
         vec![],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::Wire;
+
+    fn seen(sent: bool, text: &str) -> Seen {
+        Seen {
+            at: std::time::Instant::now(),
+            sent,
+            wire: Wire::Udp {
+                local: "127.0.0.1:5060".parse().unwrap(),
+                peer: "127.0.0.2:5060".parse().unwrap(),
+                payload: text.as_bytes().to_vec(),
+            },
+            sip: Some(SipMessage::parse(text.as_bytes()).unwrap()),
+            delivered: None,
+            dropped: None,
+            esp: None,
+        }
+    }
+
+    /// A P-CSCF that picks ealg=null from an offer with encryption fails the check only when
+    /// its policy requires confidentiality (found against Kamailio: labs/kamailio/FINDINGS.md).
+    #[test]
+    fn confidentiality_is_demanded_only_from_a_sut_whose_policy_requires_it() {
+        let offer = "ipsec-3gpp;prot=esp;mod=trans;spi-c=1000;spi-s=1001;port-c=5100;port-s=5101;alg=hmac-sha-1-96;ealg=aes-cbc, ipsec-3gpp;prot=esp;mod=trans;spi-c=1000;spi-s=1001;port-c=5100;port-s=5101;alg=hmac-sha-1-96;ealg=null";
+        let chosen = "ipsec-3gpp;prot=esp;mod=trans;spi-c=2000;spi-s=2001;port-c=5062;port-s=5064;alg=hmac-sha-1-96;ealg=null";
+        let log = [
+            seen(
+                true,
+                &format!("REGISTER sip:x SIP/2.0\r\nSecurity-Client: {offer}\r\nContent-Length: 0\r\n\r\n"),
+            ),
+            seen(
+                false,
+                &format!("SIP/2.0 401 Unauthorized\r\nSecurity-Server: {chosen}\r\nContent-Length: 0\r\n\r\n"),
+            ),
+        ];
+        let none = |_: usize| None;
+        let judge = |required: bool| {
+            let o = Observations {
+                seen: &log,
+                core: None,
+                core_registered: None,
+                steps: &[],
+                seen_to_trace: &none,
+                core_to_trace: &none,
+                confidentiality_required: required,
+            };
+            evaluate(
+                &Expect::AlgorithmFromOffer {
+                    confidentiality: true,
+                },
+                &o,
+            )
+            .verdict
+        };
+        assert_eq!(judge(true), Verdict::Fail);
+        assert_eq!(judge(false), Verdict::Pass);
+    }
 }

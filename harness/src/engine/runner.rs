@@ -2,7 +2,7 @@
 //! in parallel: each lab has its own loopback addresses and its own UE identity), the steps,
 //! the checks, the verdict, the trace and the per-case capture.
 
-use super::case::{step_ids, Action, Case, Expect};
+use super::case::{step_ids, Action, Case};
 use super::checks::{evaluate, Observations};
 use super::model::{
     CaseFiles, CaseResult, CheckResult, EspMeta, Evidence, Requirement, TraceEvent, Verdict,
@@ -80,20 +80,6 @@ fn lab_for(sut: &Sut, timeout: Duration, transport: SipTransport) -> Result<Lab,
         ),
     }
     .map_err(|e| e.to_string())
-}
-
-/// A check as it applies to this SUT: `algorithm_from_offer` with `confidentiality: true`
-/// demands encryption only from a SUT whose profile says its policy requires it
-/// (`confidentiality_required`, docs/testcases.md), as TS 33.203 M.6.2 ties the rule to the
-/// P-CSCF's local policy. Found against Kamailio (labs/kamailio/FINDINGS.md): the profile
-/// field was parsed but never consulted.
-fn for_sut(e: &Expect, sut: &Sut) -> Expect {
-    match e {
-        Expect::AlgorithmFromOffer { confidentiality } => Expect::AlgorithmFromOffer {
-            confidentiality: *confidentiality && sut.confidentiality_required,
-        },
-        other => other.clone(),
-    }
 }
 
 /// A case file as `testcases/<area>/<file>` when it lives in a catalogue folder of that name,
@@ -196,38 +182,18 @@ pub fn run_case(case: &Case, sut: &Sut, reveal_keys: bool, out_dir: Option<&Path
         steps: &records,
         seen_to_trace: &seen_to_trace,
         core_to_trace: &core_to_trace,
+        confidentiality_required: sut.confidentiality_required,
     };
-    let refs: Vec<String> = case
-        .requirement
-        .iter()
-        .map(Requirement::reference)
-        .collect();
-    let mut checks: Vec<CheckResult> = case
-        .expect
-        .iter()
-        .map(|e| {
-            let mut r = evaluate(&for_sut(e, sut), &obs);
-            r.requirements = refs.clone();
-            if !reveal_keys {
-                r.evidence.summary = super::report::redact(&r.evidence.summary);
-            }
-            r
-        })
-        .collect();
     let problem = records
         .iter()
         .find_map(|r| r.problem.as_ref().map(|p| (r.id.clone(), p.clone())));
-    let (verdict, reason) = decide(&checks, problem);
-    if verdict == Verdict::Inconclusive {
-        for c in &mut checks {
-            if c.verdict == Verdict::Pass {
-                c.verdict = Verdict::Inconclusive;
-                c.evidence
-                    .summary
-                    .push_str(" (but an earlier step could not complete)");
-            }
+    let (verdict, reason, checks) = judge(case, problem, |e| {
+        let mut r = evaluate(e, &obs);
+        if !reveal_keys {
+            r.evidence.summary = super::report::redact(&r.evidence.summary);
         }
-    }
+        r
+    });
     let mut result = skeleton(case, verdict, reason);
     result.checks = checks;
     result.duration_ms = start.elapsed().as_millis() as u64;
@@ -240,10 +206,44 @@ pub fn run_case(case: &Case, sut: &Sut, reveal_keys: bool, out_dir: Option<&Path
 
 /// A failed check decides; else a step that could not complete makes the case inconclusive;
 /// else every check must pass (not-applicable checks are ignored, an error is an error).
-pub(crate) fn decide(
-    checks: &[CheckResult],
+/// Evaluates every expectation of `case` with `eval` (each result cites the case's
+/// requirements) and decides the verdict. When a step could not complete (`problem`: step id,
+/// why), the checks that passed are only inconclusive: silence is never a pass. One verdict
+/// rule for every kind of SUT (P-CSCF, SEG, TLS endpoint).
+pub(crate) fn judge(
+    case: &Case,
     problem: Option<(String, String)>,
-) -> (Verdict, Option<String>) {
+    eval: impl Fn(&super::case::Expect) -> CheckResult,
+) -> (Verdict, Option<String>, Vec<CheckResult>) {
+    let refs: Vec<String> = case
+        .requirement
+        .iter()
+        .map(Requirement::reference)
+        .collect();
+    let mut checks: Vec<CheckResult> = case
+        .expect
+        .iter()
+        .map(|e| {
+            let mut r = eval(e);
+            r.requirements = refs.clone();
+            r
+        })
+        .collect();
+    let (verdict, reason) = decide(&checks, problem);
+    if verdict == Verdict::Inconclusive {
+        for c in &mut checks {
+            if c.verdict == Verdict::Pass {
+                c.verdict = Verdict::Inconclusive;
+                c.evidence
+                    .summary
+                    .push_str(" (but an earlier step could not complete)");
+            }
+        }
+    }
+    (verdict, reason, checks)
+}
+
+fn decide(checks: &[CheckResult], problem: Option<(String, String)>) -> (Verdict, Option<String>) {
     if let Some(f) = checks.iter().find(|c| c.verdict == Verdict::Fail) {
         return (
             Verdict::Fail,
@@ -710,32 +710,5 @@ pub fn no_evidence(summary: &str) -> Evidence {
     Evidence {
         summary: summary.into(),
         events: Vec::new(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn confidentiality_is_demanded_only_from_a_sut_whose_policy_requires_it() {
-        let mut sut = super::super::sut::resolve("builtin", None).expect("builtin resolves");
-        let e = Expect::AlgorithmFromOffer {
-            confidentiality: true,
-        };
-        assert!(sut.confidentiality_required);
-        assert!(matches!(
-            for_sut(&e, &sut),
-            Expect::AlgorithmFromOffer {
-                confidentiality: true
-            }
-        ));
-        sut.confidentiality_required = false;
-        assert!(matches!(
-            for_sut(&e, &sut),
-            Expect::AlgorithmFromOffer {
-                confidentiality: false
-            }
-        ));
     }
 }

@@ -21,7 +21,7 @@ use super::case::Topology;
 use crate::lab::LabOptions;
 use crate::mech::algorithms::{check_pair, EncAlg, IntegAlg};
 use crate::mech::secagree::ipsec::IpsecMode;
-use crate::roles::pcscf::{Flaw, Flaws};
+use crate::roles::pcscf::Flaws;
 use crate::roles::SipTransport;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
@@ -131,6 +131,20 @@ fn parse_offers(list: &[String]) -> Result<Vec<(IntegAlg, EncAlg)>, String> {
         .collect()
 }
 
+/// The flaws of a built-in SUT spec `<prefix>` or `<prefix>:<flaw>[,<flaw>…]`; `None` when
+/// `spec` is not that built-in. One parser for the P-CSCF, SEG and TLS built-ins.
+pub fn builtin_flaws<F: std::str::FromStr<Err = String> + Ord>(
+    spec: &str,
+    prefix: &str,
+) -> Option<Result<std::collections::BTreeSet<F>, String>> {
+    let rest = spec.strip_prefix(prefix)?;
+    match rest.strip_prefix(':') {
+        Some(list) => Some(list.split(',').map(str::parse).collect()),
+        None if rest.is_empty() => Some(Ok(Default::default())),
+        None => None,
+    }
+}
+
 /// Resolves `--sut`: `builtin`, `builtin:<flaw>[,<flaw>]`, or a profile file.
 pub fn resolve(spec: &str, mode: Option<IpsecMode>) -> Result<Sut, String> {
     if let Some(t) = super::tls::profile::builtin(spec) {
@@ -149,21 +163,9 @@ pub fn resolve(spec: &str, mode: Option<IpsecMode>) -> Result<Sut, String> {
             serde_json::json!({ "builtin": spec }),
         ));
     }
-    if let Some(rest) = spec.strip_prefix("builtin") {
-        let mut flaws = Flaws::new();
-        match rest.strip_prefix(':') {
-            Some(list) => {
-                for f in list.split(',') {
-                    flaws.insert(f.parse::<Flaw>()?);
-                }
-            }
-            None if rest.is_empty() => {}
-            None => {
-                return Err(format!(
-                    "--sut: '{spec}' is neither builtin[:flaw] nor a file"
-                ))
-            }
-        }
+    if spec.starts_with("builtin") {
+        let flaws: Flaws = builtin_flaws(spec, "builtin")
+            .ok_or_else(|| format!("--sut: '{spec}' is neither builtin[:flaw] nor a file"))??;
         let mode = mode.unwrap_or(IpsecMode::UdpEncTunnel);
         return Ok(Sut {
             name: spec.to_string(),

@@ -1334,6 +1334,7 @@ fn nonces_outcome((seen, frames): (Vec<Seen>, Vec<u64>)) -> Outcome {
         steps: &[],
         seen_to_trace: &s2t,
         core_to_trace: &none,
+        confidentiality_required: false,
     };
     let r = evaluate(&Expect::NoncesFresh, &obs);
     Outcome {

@@ -76,6 +76,7 @@ pub fn engine_checks(reg: &Reg, base: Instant, policy: Policy) -> Vec<Outcome> {
         steps: &steps,
         seen_to_trace: &s2t,
         core_to_trace: &c2t,
+        confidentiality_required: policy.require_confidentiality,
     };
     let run = |id: &'static str, e: Expect| {
         let r = evaluate(&e, &obs);
@@ -93,7 +94,7 @@ pub fn engine_checks(reg: &Reg, base: Instant, policy: Policy) -> Vec<Outcome> {
         run(
             "algorithm_from_offer",
             Expect::AlgorithmFromOffer {
-                confidentiality: policy.require_confidentiality,
+                confidentiality: true,
             },
         ),
         run("esp_sequence", Expect::EspSequence),

@@ -14,7 +14,7 @@ pub mod checks;
 pub mod profile;
 
 use super::case::{step_ids, Action, Case, Topology};
-use super::model::{CaseResult, CheckResult, Requirement, TraceEvent, Verdict};
+use super::model::{CaseResult, TraceEvent, Verdict};
 use super::sut::Sut;
 use crate::mech::tls::{parse_version, suites, version_name, TLS1_0, TLS1_3};
 use crate::net::tls::{client_config, connect, CertProblem, ClientOptions, KeyLogFile, TlsFailure};
@@ -359,31 +359,11 @@ pub fn run_case(case: &Case, sut: &Sut, tls: &TlsSut, out_dir: Option<&Path>) ->
         }
     }
     drop(builtin);
-    let refs: Vec<String> = case
-        .requirement
-        .iter()
-        .map(Requirement::reference)
-        .collect();
-    let mut results: Vec<CheckResult> = case
-        .expect
-        .iter()
-        .map(|e| {
-            let mut r = checks::evaluate(e, &records);
-            r.requirements = refs.clone();
-            r
-        })
-        .collect();
     let problem = records
         .iter()
         .find_map(|r| r.problem.as_ref().map(|p| (r.id.clone(), p.clone())));
-    let (verdict, reason) = super::runner::decide(&results, problem);
-    if verdict == Verdict::Inconclusive {
-        for c in &mut results {
-            if c.verdict == Verdict::Pass {
-                c.verdict = Verdict::Inconclusive;
-            }
-        }
-    }
+    let (verdict, reason, results) =
+        super::runner::judge(case, problem, |e| checks::evaluate(e, &records));
     if let Some((_, p)) = &keylog {
         let written = std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false);
         if written {

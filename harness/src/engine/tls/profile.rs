@@ -125,22 +125,10 @@ fn tmo() -> u64 {
 
 /// `builtin:tls[:flaw,...]` → the built-in endpoint, or `None` when `spec` is not one.
 pub fn builtin(spec: &str) -> Option<Result<TlsSut, String>> {
-    let rest = spec.strip_prefix("builtin:tls")?;
-    let mut flaws = TlsFlaws::new();
-    match rest.strip_prefix(':') {
-        Some(list) => {
-            for f in list.split(',') {
-                match f.parse::<TlsFlaw>() {
-                    Ok(x) => {
-                        flaws.insert(x);
-                    }
-                    Err(e) => return Some(Err(e)),
-                }
-            }
-        }
-        None if rest.is_empty() => {}
-        None => return None,
-    }
+    let flaws: TlsFlaws = match crate::engine::sut::builtin_flaws(spec, "builtin:tls")? {
+        Ok(f) => f,
+        Err(e) => return Some(Err(e)),
+    };
     Some(Ok(TlsSut {
         target: TlsTarget::Builtin(flaws),
         min_version: TLS1_2,

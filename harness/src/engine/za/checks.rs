@@ -21,10 +21,6 @@ fn res(e: &Expect, verdict: Verdict, summary: String) -> CheckResult {
     }
 }
 
-fn no_confidentiality(p: &Proposal) -> bool {
-    p.offers_null_encryption() || p.lacks_encryption()
-}
-
 fn names(v: &[u16]) -> String {
     v.iter()
         .map(|n| notify_name(*n).map(str::to_string).unwrap_or(n.to_string()))
@@ -90,7 +86,7 @@ pub fn evaluate(e: &Expect, records: &[ZaRecord]) -> CheckResult {
                 return inc(format!("step '{step}' did not run an IKE exchange"));
             };
             match &o.child_selected {
-                Some(p) if no_confidentiality(p) => res(
+                Some(p) if p.without_confidentiality() => res(
                     e,
                     Verdict::Fail,
                     format!(
@@ -124,7 +120,7 @@ pub fn evaluate(e: &Expect, records: &[ZaRecord]) -> CheckResult {
                 .child_offered
                 .iter()
                 .flatten()
-                .filter(|p| no_confidentiality(p))
+                .filter(|p| p.without_confidentiality())
                 .map(|p| format!("#{} {}", p.num, p.describe()))
                 .collect();
             if bad.is_empty() {
@@ -155,7 +151,7 @@ pub fn evaluate(e: &Expect, records: &[ZaRecord]) -> CheckResult {
                     Observed::Initiated(o) => {
                         if let Some(p) = &o.ike_selected {
                             seen += 1;
-                            if no_confidentiality(p) {
+                            if p.without_confidentiality() {
                                 bad.push(format!(
                                     "step '{}': the SEG selected {}",
                                     r.id,
@@ -167,7 +163,7 @@ pub fn evaluate(e: &Expect, records: &[ZaRecord]) -> CheckResult {
                     Observed::Responded(l) => {
                         for p in l.ike_offered.iter().flatten() {
                             seen += 1;
-                            if no_confidentiality(p) {
+                            if p.without_confidentiality() {
                                 bad.push(format!(
                                     "step '{}': the SEG offered #{} {}",
                                     r.id,

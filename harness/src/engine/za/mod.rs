@@ -11,7 +11,7 @@ pub mod io;
 pub mod profile;
 
 use super::case::{step_ids, Action, Case, Topology};
-use super::model::{CaseResult, CheckResult, Requirement, TraceEvent, Verdict};
+use super::model::{CaseResult, TraceEvent, Verdict};
 use super::sut::Sut;
 use crate::mech::ikev2::consts::proto;
 use crate::roles::ike::initiator::{Initiator, InitiatorConfig, InitiatorOutcome};
@@ -181,7 +181,7 @@ fn initiate(
         let ok = out
             .child_selected
             .as_ref()
-            .is_some_and(|p| !p.offers_null_encryption() && !p.lacks_encryption());
+            .is_some_and(|p| !p.without_confidentiality());
         if !ok {
             problem = Some(format!(
                 "positive control: the SEG did not set up a child SA with encryption ({})",
@@ -426,31 +426,11 @@ pub fn run_case(case: &Case, sut: &Sut, seg_sut: &SegSut) -> CaseResult {
         }
     }
     drop(builtin);
-    let refs: Vec<String> = case
-        .requirement
-        .iter()
-        .map(Requirement::reference)
-        .collect();
-    let mut results: Vec<CheckResult> = case
-        .expect
-        .iter()
-        .map(|e| {
-            let mut r = checks::evaluate(e, &records);
-            r.requirements = refs.clone();
-            r
-        })
-        .collect();
     let problem = records
         .iter()
         .find_map(|r| r.problem.as_ref().map(|p| (r.id.clone(), p.clone())));
-    let (verdict, reason) = super::runner::decide(&results, problem);
-    if verdict == Verdict::Inconclusive {
-        for c in &mut results {
-            if c.verdict == Verdict::Pass {
-                c.verdict = Verdict::Inconclusive;
-            }
-        }
-    }
+    let (verdict, reason, results) =
+        super::runner::judge(case, problem, |e| checks::evaluate(e, &records));
     result.verdict = verdict;
     result.reason = reason;
     result.checks = results;

@@ -12,7 +12,7 @@
 //! timeout_ms: 8000
 //! ```
 
-use crate::roles::ike::seg::{SegFlaw, SegFlaws};
+use crate::roles::ike::seg::SegFlaws;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 
@@ -94,22 +94,10 @@ pub fn default_ike() -> Vec<String> {
 
 /// `builtin:seg[:flaw,...]` → the built-in SEG, or `None` when `spec` is not one.
 pub fn builtin(spec: &str) -> Option<Result<SegSut, String>> {
-    let rest = spec.strip_prefix("builtin:seg")?;
-    let mut flaws = SegFlaws::new();
-    match rest.strip_prefix(':') {
-        Some(list) => {
-            for f in list.split(',') {
-                match f.parse::<SegFlaw>() {
-                    Ok(x) => {
-                        flaws.insert(x);
-                    }
-                    Err(e) => return Some(Err(e)),
-                }
-            }
-        }
-        None if rest.is_empty() => {}
-        None => return None,
-    }
+    let flaws: SegFlaws = match crate::engine::sut::builtin_flaws(spec, "builtin:seg")? {
+        Ok(f) => f,
+        Err(e) => return Some(Err(e)),
+    };
     Some(Ok(SegSut {
         target: SegTarget::Builtin(flaws),
         psk: crate::roles::ike::seg::BUILTIN_PSK.to_vec(),

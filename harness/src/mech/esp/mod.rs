@@ -14,7 +14,7 @@ pub mod packet;
 pub mod replay;
 pub mod sa;
 pub mod saset;
-mod transform;
+pub(crate) mod transform;
 pub mod uat;
 
 pub use packet::{EspPacket, Trailer, HEADER_LEN};

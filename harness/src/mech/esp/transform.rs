@@ -319,7 +319,13 @@ fn cbc_encrypt<C: BlockCipherEncrypt>(c: &C, iv: &[u8], buf: &mut [u8]) -> Resul
     Ok(())
 }
 
-fn cbc_decrypt<C: BlockCipherDecrypt>(c: &C, iv: &[u8], buf: &mut [u8]) -> Result<(), EspError> {
+/// CBC-decrypts `buf` in place (RFC 3602 §2; RFC 2451 for 3DES): also used by `replay::tunnel`
+/// for the outer SAs of key dumps (AES-192/256).
+pub(crate) fn cbc_decrypt<C: BlockCipherDecrypt>(
+    c: &C,
+    iv: &[u8],
+    buf: &mut [u8],
+) -> Result<(), EspError> {
     let align = C::block_size();
     let mut mode =
         cbc::Decryptor::<&C>::inner_iv_slice_init(c, iv).map_err(|_| EspError::IvLength {

@@ -43,7 +43,7 @@ pub fn judge_proposals(payloads: &[Payload], response: bool) -> Vec<NullFinding>
         if let Payload::Sa(props) = p {
             for pr in props {
                 let relevant = pr.protocol == proto::ESP || pr.protocol == proto::IKE;
-                if relevant && (pr.offers_null_encryption() || pr.lacks_encryption()) {
+                if relevant && (pr.without_confidentiality()) {
                     out.push(NullFinding {
                         protocol: pr.protocol,
                         proposal: pr.num,

@@ -62,6 +62,12 @@ impl Proposal {
     pub fn lacks_encryption(&self) -> bool {
         self.of_type(ttype::ENCR).next().is_none()
     }
+    /// TS 33.210 Za (seed 000): an SA from this proposal could run without confidentiality
+    /// (a null ENCR transform, or none at all). The one rule the probe, the built-in SEG, the
+    /// CLI and `imsec replay` judge by.
+    pub fn without_confidentiality(&self) -> bool {
+        self.offers_null_encryption() || self.lacks_encryption()
+    }
     /// `ESP: ENCR_NULL, AUTH_HMAC_SHA1_96, ...`.
     pub fn describe(&self) -> String {
         let p = match self.protocol {

@@ -464,18 +464,8 @@ impl Session {
 
     /// [`Self::protect`] on a `Vec` (grows it by the overhead).
     pub fn protect_vec(&mut self, pkt: &mut Vec<u8>) -> Result<(), SrtpError> {
-        let len = pkt.len();
-        pkt.resize(len + self.rtp_overhead(), 0);
-        match self.protect(pkt, len) {
-            Ok(n) => {
-                pkt.truncate(n);
-                Ok(())
-            }
-            Err(e) => {
-                pkt.truncate(len);
-                Err(e)
-            }
-        }
+        let grow = self.rtp_overhead();
+        in_vec(pkt, grow, |b, len| self.protect(b, len))
     }
 
     fn key_by_mki(&self, mki: &[u8]) -> Result<usize, SrtpError> {
@@ -620,18 +610,8 @@ impl Session {
 
     /// [`Self::protect_rtcp`] on a `Vec`.
     pub fn protect_rtcp_vec(&mut self, pkt: &mut Vec<u8>) -> Result<(), SrtpError> {
-        let len = pkt.len();
-        pkt.resize(len + self.rtcp_overhead(), 0);
-        match self.protect_rtcp(pkt, len) {
-            Ok(n) => {
-                pkt.truncate(n);
-                Ok(())
-            }
-            Err(e) => {
-                pkt.truncate(len);
-                Err(e)
-            }
-        }
+        let grow = self.rtcp_overhead();
+        in_vec(pkt, grow, |b, len| self.protect_rtcp(b, len))
     }
 
     /// Verifies and decrypts the SRTCP packet `buf` in place (RFC 3711 §3.4, receiver). The
@@ -776,4 +756,24 @@ pub fn derive_keys(
     kdf::derive(&m, &s, kdf::LABEL_RTCP_AUTH, r, &mut d.rtcp_auth);
     kdf::derive(&m, &s, kdf::LABEL_RTCP_SALT, r, &mut d.rtcp_salt);
     Ok(d)
+}
+
+/// Runs an in-place protect on a `Vec` grown by `grow` octets; on error it is left as it was.
+fn in_vec(
+    pkt: &mut Vec<u8>,
+    grow: usize,
+    protect: impl FnOnce(&mut [u8], usize) -> Result<usize, SrtpError>,
+) -> Result<(), SrtpError> {
+    let len = pkt.len();
+    pkt.resize(len + grow, 0);
+    match protect(pkt, len) {
+        Ok(n) => {
+            pkt.truncate(n);
+            Ok(())
+        }
+        Err(e) => {
+            pkt.truncate(len);
+            Err(e)
+        }
+    }
 }
