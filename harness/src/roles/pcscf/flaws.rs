@@ -60,7 +60,8 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 23] = [
+    /// Every flaw (a slice, so that adding one touches only this list and `name`).
+    pub const ALL: &'static [Flaw] = &[
         Flaw::LeakCkIk,
         Flaw::AcceptModifiedVerify,
         Flaw::IgnoreSecurityClientChange,
@@ -120,12 +121,17 @@ impl FromStr for Flaw {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Flaw::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|f| f.name() == s)
             .ok_or_else(|| {
                 format!(
                     "unknown flaw '{s}' (known: {})",
-                    Flaw::ALL.map(|f| f.name()).join(", ")
+                    Flaw::ALL
+                        .iter()
+                        .map(|f| f.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             })
     }
