@@ -45,7 +45,7 @@ struct Lab {
 
 fn dst_of(w: &Wire) -> IpAddr {
     match w {
-        Wire::Udp { peer, .. } | Wire::Tcp { peer, .. } => peer.ip(),
+        Wire::Udp { peer, .. } | Wire::Tcp { peer, .. } | Wire::Tls { peer, .. } => peer.ip(),
         Wire::Ip { packet } => IpAddr::from([packet[16], packet[17], packet[18], packet[19]]),
     }
 }
@@ -376,4 +376,190 @@ fn retransmitted_requests_are_answered_from_the_transaction_not_forwarded_again(
         seen,
         "not forwarded to the core twice"
     );
+}
+
+/// TS 24.229 §7.2A.7, TS 33.328 §7.1: the P-CSCF answers the UE's `mediasec` entries in
+/// Security-Server, and they are part of what Security-Verify must repeat (a Security-Verify
+/// without them is a modification: 494); a UE without them gets none.
+#[test]
+fn mediasec_entries_are_answered_and_part_of_the_verify_comparison() {
+    for (ue_mediasec, drop_from_verify, want) in
+        [(true, false, 200), (true, true, 494), (false, false, 200)]
+    {
+        let mut lab = Lab::new(
+            vec![(IntegAlg::HmacSha1_96, EncAlg::AesCbc)],
+            IpsecMode::UdpEncTunnel,
+            &[],
+        );
+        lab.ue.mediasec = ue_mediasec;
+        let (_, w) = lab.ue.initial_register();
+        lab.run(w);
+        let r401 = lab.last_sip().unwrap();
+        let server = r401
+            .headers_named("Security-Server")
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert_eq!(
+            server.contains("sdes-srtp;mediasec"),
+            ue_mediasec,
+            "{server}"
+        );
+        assert_eq!(
+            server.contains("msrp-tls;mediasec"),
+            ue_mediasec,
+            "{server}"
+        );
+        let c = lab.ue.on_challenge(&r401).unwrap();
+        let verify = c
+            .server
+            .iter()
+            .filter(|m| !(drop_from_verify && m.is_mediasec()))
+            .cloned()
+            .collect();
+        let o = RegisterOpts {
+            verify: Some(verify),
+            ..RegisterOpts::default()
+        };
+        let (_, w) = lab.ue.protected_register(&o).unwrap();
+        lab.run(w);
+        assert_eq!(
+            lab.last_sip().unwrap().status(),
+            Some(want),
+            "mediasec {ue_mediasec}, dropped from verify {drop_from_verify}"
+        );
+    }
+}
+
+/// TS 33.328 §7.2.1 through the reference P-CSCF as IMS-ALG, in memory: the offer reaches the
+/// core as RTP/AVP anchored on the gateway, a provisional response keeps the transaction (a
+/// retransmitted INVITE is absorbed, RFC 3261 §16.7), and the UE's answer is RTP/SAVP with a
+/// key of the P-CSCF's, without lifetime.
+#[test]
+fn originating_call_through_the_ims_alg_with_a_provisional_response() {
+    use imsec::mech::sdp::{CryptoAttr, Proto};
+    use imsec::mech::srtp::Suite;
+    use imsec::roles::ue::call::{audio_offer, sdp_of};
+    let mut lab = Lab::new(
+        vec![(IntegAlg::HmacSha1_96, EncAlg::AesCbc)],
+        IpsecMode::UdpEncTunnel,
+        &[],
+    );
+    lab.ue.mediasec = true;
+    assert_eq!(lab.register(), 200);
+    let ue_key = vec![7u8; 30];
+    let c = CryptoAttr::new(1, Suite::AesCm128HmacSha1_80, &ue_key);
+    let offer = audio_offer(ip(U), 20000, Proto::RtpSavp, &[c], Some("requested"));
+    let (_, w) = lab.ue.invite("sip:callee@imsec.test", &offer).unwrap();
+    let to_core = lab
+        .pcscf
+        .handle(arrive(w), 1000)
+        .into_iter()
+        .find(|w| dst_of(w) == ip(S))
+        .expect("INVITE forwarded to the core");
+    let (core_local, pcscf_core, payload) = match arrive(to_core) {
+        Wire::Udp {
+            local,
+            peer,
+            payload,
+        } => (local, peer, payload),
+        _ => panic!("not UDP"),
+    };
+    let invite = SipMessage::parse(&payload).unwrap();
+    let at_core = sdp_of(&invite).unwrap();
+    let m = &at_core.media()[0];
+    assert_eq!(m.proto(), Some(Proto::RtpAvp));
+    assert!(m.crypto().is_empty() && m.e2ae().is_empty());
+    let c_line = m.lines().iter().find(|l| l.kind == 'c').unwrap();
+    assert_eq!(c_line.value, "IN IP4 127.0.0.2", "anchored on the gateway");
+    // 180 Ringing from the core reaches the UE; the transaction goes on.
+    let ringing =
+        SipMessage::response_to(&invite, 180, "Ringing", Some("far")).with_content_length();
+    lab.run(Wire::Udp {
+        local: core_local,
+        peer: pcscf_core,
+        payload: ringing.to_bytes(),
+    });
+    assert_eq!(lab.last_sip().unwrap().status(), Some(180));
+    let received = lab.scscf.received.len();
+    let again = lab.ue.retransmit().unwrap();
+    lab.run(again);
+    assert_eq!(
+        lab.scscf.received.len(),
+        received,
+        "retransmission absorbed"
+    );
+    // The far end's 200 with its answer.
+    let ok = lab.scscf.handle(&invite);
+    lab.run(Wire::Udp {
+        local: core_local,
+        peer: pcscf_core,
+        payload: ok.to_bytes(),
+    });
+    let final_ = lab.last_sip().unwrap();
+    assert_eq!(final_.status(), Some(200));
+    let at_ue = sdp_of(&final_).unwrap();
+    let m = &at_ue.media()[0];
+    assert_eq!(m.proto(), Some(Proto::RtpSavp));
+    let lines: Vec<CryptoAttr> = m.crypto().into_iter().map(Result::unwrap).collect();
+    assert_eq!(lines.len(), 1);
+    let inline = lines[0].keys[0].inline.as_ref().unwrap();
+    assert_ne!(inline.key_salt, ue_key, "K12 is the P-CSCF's");
+    assert_eq!(inline.key_salt.len(), 30);
+    assert!(inline.lifetime.is_none());
+}
+
+/// TS 33.328 §7.2.1 step 8 with early media: the answer in a 183 is rewritten once, and the
+/// 200 that repeats it brings the UE the same P-CSCF key (RFC 3264 §8: no new exchange).
+#[test]
+fn early_answer_and_final_answer_carry_the_same_pcscf_key() {
+    use imsec::mech::sdp::{CryptoAttr, Proto};
+    use imsec::mech::srtp::Suite;
+    use imsec::roles::ue::call::{audio_offer, sdp_of};
+    let mut lab = Lab::new(
+        vec![(IntegAlg::HmacSha1_96, EncAlg::AesCbc)],
+        IpsecMode::UdpEncTunnel,
+        &[],
+    );
+    lab.ue.mediasec = true;
+    assert_eq!(lab.register(), 200);
+    let c = CryptoAttr::new(1, Suite::AesCm128HmacSha1_80, &[7u8; 30]);
+    let offer = audio_offer(ip(U), 20000, Proto::RtpSavp, &[c], Some("requested"));
+    let (_, w) = lab.ue.invite("sip:callee@imsec.test", &offer).unwrap();
+    let to_core = lab
+        .pcscf
+        .handle(arrive(w), 1000)
+        .into_iter()
+        .find(|w| dst_of(w) == ip(S))
+        .unwrap();
+    let Wire::Udp {
+        local,
+        peer,
+        payload,
+        ..
+    } = arrive(to_core)
+    else {
+        panic!("not UDP")
+    };
+    let invite = SipMessage::parse(&payload).unwrap();
+    let ok = lab.scscf.handle(&invite);
+    let mut early = ok.clone();
+    early.start = imsec::mech::sip::StartLine::Response {
+        version: "SIP/2.0".into(),
+        code: 183,
+        reason: "Session Progress".into(),
+    };
+    let mut keys = Vec::new();
+    for r in [early, ok] {
+        lab.run(Wire::Udp {
+            local,
+            peer,
+            payload: r.to_bytes(),
+        });
+        let m = lab.last_sip().unwrap();
+        let sdp = sdp_of(&m).unwrap();
+        let line = sdp.media()[0].crypto().remove(0).unwrap();
+        keys.push(line.keys[0].inline.as_ref().unwrap().key_salt.clone());
+    }
+    assert_eq!(keys[0], keys[1]);
+    assert_ne!(keys[0], vec![7u8; 30]);
 }

@@ -455,6 +455,54 @@ fn kamailio_judged_by_the_catalogue() {
     assert_eq!(verdict(&v, "TLS-NULL-01"), "pass");
 }
 
+/// Kamailio has no sec-agree `tls` mechanism: its profile (`sec_agree_tls: false`) makes every
+/// case of `testcases/tls-sec-agree` not-applicable, saying why, and the run exits 0.
+#[test]
+fn kamailio_tls_sec_agree_cases_not_applicable() {
+    if !on_path("kamailio") || !on_path("openssl") {
+        return skip("kamailio or openssl not installed");
+    }
+    if !kamailio_tls_module() {
+        return skip("kamailio-tls-modules not installed (apt-get install kamailio-tls-modules)");
+    }
+    let s = kamailio_server("tls-conformant.cfg");
+    let profile = s.dir.join("sut-agree.yaml");
+    std::fs::write(
+        &profile,
+        format!(
+            "kind: tls\nname: Kamailio TLS\ntarget: 127.0.0.1:{}\nserver_name: pcscf.ims.example\n\
+             trust_anchor: ca.pem\nsec_agree_tls: false\ntimeout_ms: 3000\n",
+            s.port
+        ),
+    )
+    .unwrap();
+    let report = s.dir.join("report-agree");
+    let out = Command::new(env!("CARGO_BIN_EXE_imsec"))
+        .arg("run")
+        .arg(repo().join("testcases/tls-sec-agree"))
+        .arg("--sut")
+        .arg(&profile)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
+    let cases = json["cases"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    for c in cases {
+        assert_eq!(c["verdict"], "not-applicable", "{c}");
+        assert!(
+            c["reason"]
+                .as_str()
+                .unwrap_or("")
+                .contains("sec_agree_tls: false"),
+            "{c}"
+        );
+    }
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
 /// `openssl s_server -cipher NULL-SHA256:NULL-SHA:ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0`
 /// fails TLS-NULL-01 under `imsec run` (the ECDHE suite serves the control step and rustls).
 #[test]

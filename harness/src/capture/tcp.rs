@@ -51,6 +51,50 @@ pub fn parse_segment(b: &[u8]) -> Option<Segment<'_>> {
     })
 }
 
+/// Builds an IP packet holding one TCP segment (RFC 9293 §3.1: 20-octet header, ACK|PSH,
+/// window 65535, valid checksum over the RFC 768/RFC 8200 §8.1 pseudo header) for a decrypted
+/// output capture; `None` for mixed address families or a payload too long for one packet.
+pub fn emit_segment(src: SocketAddr, dst: SocketAddr, seq: u32, payload: &[u8]) -> Option<Vec<u8>> {
+    use crate::wire::{checksum, ipv4, ipv6};
+    use std::net::IpAddr;
+    let len = 20usize.checked_add(payload.len())?;
+    let mut t = Vec::with_capacity(len);
+    t.extend_from_slice(&src.port().to_be_bytes());
+    t.extend_from_slice(&dst.port().to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&[0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0]);
+    t.extend_from_slice(payload);
+    let ph = checksum::pseudo_header(src.ip(), dst.ip(), 6, u32::try_from(len).ok()?);
+    let c = checksum::finish(&[ph, checksum::sum(&t)]);
+    t.get_mut(16..18)?.copy_from_slice(&c.to_be_bytes());
+    let mut out = Vec::with_capacity(len + 40);
+    match (src.ip(), dst.ip()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => ipv4::Repr {
+            src_addr: s,
+            dst_addr: d,
+            protocol: 6,
+            payload_len: len,
+            ttl: 64,
+            ident: 0,
+            dscp_ecn: 0,
+        }
+        .emit(&mut out)
+        .ok()?,
+        (IpAddr::V6(s), IpAddr::V6(d)) => ipv6::Repr {
+            src_addr: s,
+            dst_addr: d,
+            next_header: 6,
+            payload_len: len,
+            hop_limit: 64,
+        }
+        .emit(&mut out)
+        .ok()?,
+        _ => return None,
+    }
+    out.extend_from_slice(&t);
+    Some(out)
+}
+
 /// Counters of one direction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StreamStats {

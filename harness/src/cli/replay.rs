@@ -29,7 +29,8 @@ pub struct ReplayArgs {
     /// Key dump for outer tunnels (strongSwan-style lines, tcpdump -E secrets).
     #[arg(long, value_name = "FILE")]
     pub keys: Option<PathBuf>,
-    /// TLS key log (NSS format): recorded; TLS is not decrypted yet.
+    /// TLS key log (NSS SSLKEYLOGFILE format): TLS 1.2/1.3 records are decrypted and the SIP
+    /// inside joins the analysis.
     #[arg(long = "tls-keylog", value_name = "FILE")]
     pub tls_keylog: Option<PathBuf>,
     /// SDES keys, one a line: `inline:<base64 key||salt>` (AES_CM_128_HMAC_SHA1_80) or an
@@ -40,7 +41,8 @@ pub struct ReplayArgs {
     /// Write the JSON report here ('-' for stdout).
     #[arg(long, value_name = "OUT")]
     pub json: Option<PathBuf>,
-    /// Write replay.json and replay.html into this directory.
+    /// Write replay.json and the engine's reports (report.html with ladder diagrams,
+    /// junit.xml, report.json) into this directory.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
     /// Write the decrypted inner packets here (pcapng, raw IP).
@@ -64,6 +66,9 @@ pub struct ReplayArgs {
     /// in clear fail.
     #[arg(long)]
     pub za: bool,
+    /// Keep keys (CK/IK, ...) in the --report files instead of redacting them.
+    #[arg(long = "reveal-keys")]
+    pub reveal_keys: bool,
 }
 
 fn read(p: &Path) -> Result<String, UsageError> {
@@ -125,7 +130,16 @@ pub fn options(a: &ReplayArgs) -> Result<Options, UsageError> {
     }
     o.za = a.za;
     if let Some(p) = &a.tls_keylog {
-        info.tls_keylog_secrets = Some(keys::count_tls_secrets(&read(p)?));
+        let text = read(p)?;
+        info.tls_keylog_secrets = Some(keys::count_tls_secrets(&text));
+        let (kl, bad) = keys::TlsKeyLog::parse(&text);
+        for n in &bad {
+            eprintln!(
+                "imsec: warning: {}: line {n} not understood, ignored",
+                p.display()
+            );
+        }
+        o.hooks.tls_keylog = Some(kl);
     }
     if let Some(p) = &a.sdes {
         let text = read(p)?;
@@ -191,7 +205,12 @@ pub fn run(a: ReplayArgs) -> Result<u8, UsageError> {
         std::fs::create_dir_all(d).map_err(|e| UsageError(format!("{}: {e}", d.display())))?;
         std::fs::write(d.join("replay.json"), &json)
             .map_err(|e| UsageError(format!("{}: {e}", d.display())))?;
-        std::fs::write(d.join("replay.html"), crate::replay::html::render(&report))
+        let run = crate::replay::run_report::run_report(
+            &report,
+            a.reveal_keys,
+            super::run::rfc3339(std::time::SystemTime::now()),
+        );
+        crate::engine::report::write_all(&run, d)
             .map_err(|e| UsageError(format!("{}: {e}", d.display())))?;
     }
     if let Some(p) = &a.export_esp_sa {
@@ -233,6 +252,15 @@ fn summary(r: &Report) -> String {
         "SIP: {} messages ({} inside ESP)",
         s.sip_messages, s.sip_in_esp
     );
+    if let Some(t) = &r.tls {
+        let _ = writeln!(
+            o,
+            "TLS: {} connection(s), {} record(s) decrypted, {} failed",
+            t.connections.len() as u64 + t.connections_not_listed,
+            t.records_decrypted,
+            t.records_failed
+        );
+    }
     let _ = writeln!(
         o,
         "registrations: {}",

@@ -71,6 +71,55 @@ pub struct ServeConfig {
     pub flaws: Vec<String>,
     #[serde(default = "default_subs")]
     pub subscribers: Vec<SubscriberConfig>,
+    /// The `tls` sec-agree mechanism (TS 33.203 Annex O); absent: not offered.
+    #[serde(default)]
+    pub tls: Option<ServeTls>,
+}
+
+/// The P-CSCF's TLS side: a certificate loaded from `cert`/`key`, or generated at start-up by
+/// a fresh CA for `names` (default: the address), whose certificate goes to `ca_out` for the
+/// UE to trust.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeTls {
+    #[serde(default = "p5061")]
+    pub sips_port: u16,
+    #[serde(default)]
+    pub cert: Option<PathBuf>,
+    #[serde(default)]
+    pub key: Option<PathBuf>,
+    #[serde(default)]
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub ca_out: Option<PathBuf>,
+}
+
+fn p5061() -> u16 {
+    5061
+}
+
+/// The edge's TLS set-up for `c` (TS 33.203 Annex O: server-only authentication).
+fn tls_setup(
+    c: &ServeConfig,
+    t: &ServeTls,
+    flaws: &crate::roles::pcscf::Flaws,
+) -> Result<crate::net::tcp_tls::TlsSetup, String> {
+    if let (Some(cert), Some(key)) = (&t.cert, &t.key) {
+        let chain = std::fs::read(cert).map_err(|e| format!("tls.cert {}: {e}", cert.display()))?;
+        let key = std::fs::read(key).map_err(|e| format!("tls.key {}: {e}", key.display()))?;
+        return crate::lab::tls::loaded(&chain, &key, flaws);
+    }
+    let addr = c.addr.to_string();
+    let names: Vec<&str> = if t.names.is_empty() {
+        vec![addr.as_str()]
+    } else {
+        t.names.iter().map(String::as_str).collect()
+    };
+    let (setup, _, ca_pem) = crate::lab::tls::generated(&names, flaws)?;
+    if let Some(out) = &t.ca_out {
+        std::fs::write(out, ca_pem).map_err(|e| format!("tls.ca_out {}: {e}", out.display()))?;
+    }
+    Ok(setup)
 }
 
 #[derive(Debug, Deserialize)]
@@ -203,6 +252,10 @@ pub fn build(c: &ServeConfig) -> Result<(PcscfConfig, SubscriberStore, SocketAdd
     for f in &c.flaws {
         p.flaws.insert(f.parse::<Flaw>()?);
     }
+    p.tls.enabled = c.tls.is_some();
+    if let Some(t) = &c.tls {
+        p.tls.sips_port = t.sips_port;
+    }
     let subs = c
         .subscribers
         .iter()
@@ -245,7 +298,22 @@ pub fn run(cmd: ServeCmd) -> Result<u8, UsageError> {
     // SIP over TCP on the unprotected port too (RFC 3261 §18.2.1); inside the SAs the
     // P-CSCF's own TCP stack accepts on port-s.
     let tcp = [SocketAddr::new(pcfg.addr, pcfg.unprotected_port)];
-    let mut pcscf = crate::net::node::spawn_with(pcscf, &binds, &raw, &tcp)
+    let mut set = crate::net::sockets::SocketSet::new();
+    if let Some(t) = &cfg.tls {
+        set.set_tls(tls_setup(&cfg, t, &pcfg.flaws).map_err(UsageError)?);
+        if let Some(a) = pcscf.tls_listen() {
+            set.listen_tls(a).map_err(|e| UsageError(e.to_string()))?;
+        }
+    }
+    // The gateway's MSRP relay (TLS towards the UE, TCP towards the core): net::msrp_relay.
+    let _msrp_relay = match pcscf.agw.relay_spec() {
+        Some(spec) => Some(
+            crate::net::msrp_relay::MsrpRelay::start(spec)
+                .map_err(|e| UsageError(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let mut pcscf = crate::net::node::spawn_prepared(pcscf, set, &binds, &raw, &tcp)
         .map_err(|e| UsageError(e.to_string()))?;
     eprintln!(
         "imsec P-CSCF on {} (unprotected {} UDP+TCP, port-c {}, port-s {}, encap {}), S-CSCF on {}",

@@ -52,6 +52,10 @@ pub struct AppliesTo {
     /// The case needs the core view (what the P-CSCF forwarded): not applicable on `core`.
     #[serde(default)]
     pub needs_core_view: bool,
+    /// The case needs a P-CSCF acting as IMS-ALG for e2ae media security (TS 33.328): not
+    /// applicable to a SUT profile without `e2ae_media: true`.
+    #[serde(default)]
+    pub e2ae_media: bool,
 }
 
 impl Default for AppliesTo {
@@ -61,6 +65,7 @@ impl Default for AppliesTo {
             mechanism: ipsec(),
             modes: Vec::new(),
             needs_core_view: false,
+            e2ae_media: false,
         }
     }
 }
@@ -210,6 +215,22 @@ pub enum Action {
     TlsProbe(super::tls::ProbeStep),
     /// TLS endpoint: a full rustls handshake validating the certificate (engine::tls).
     TlsConnect(super::tls::ConnectStep),
+    /// `tls` sec-agree: REGISTER offering tls, TLS first or upgrade (engine::tlsagree).
+    TlsRegister(super::tlsagree::RegisterStep),
+    /// `tls` sec-agree: the answer to the challenge over TLS (engine::tlsagree).
+    TlsProtectedRegister(super::tlsagree::ProtectedStep),
+    /// `tls` sec-agree: a request over the TLS session or outside it (engine::tlsagree).
+    TlsRequest(super::tlsagree::RequestStep),
+    /// `tls` sec-agree: a re-registration over the TLS session (engine::tlsagree).
+    TlsReregister(super::tlsagree::ReregisterStep),
+    /// An originating call through the IMS-ALG (engine::call).
+    Call(super::call::CallStep),
+    /// A terminating call through the IMS-ALG (engine::call).
+    IncomingCall(super::call::IncomingCallStep),
+    /// The UE's `mediasec` indication for the registrations that follow (engine::call).
+    MediaProfile(super::call::MediaProfileStep),
+    /// Media through the IMS Access GW after a call (engine::mediaplane).
+    Media(super::mediaplane::MediaStep),
 }
 
 fn ahead() -> u64 {
@@ -241,6 +262,14 @@ impl Action {
             Action::IkeRespond(s) => s.id.as_deref(),
             Action::TlsProbe(s) => s.id.as_deref(),
             Action::TlsConnect(s) => s.id.as_deref(),
+            Action::TlsRegister(s) => s.id.as_deref(),
+            Action::TlsProtectedRegister(s) => s.id.as_deref(),
+            Action::TlsRequest(s) => s.id.as_deref(),
+            Action::TlsReregister(s) => s.id.as_deref(),
+            Action::Call(s) => s.id.as_deref(),
+            Action::IncomingCall(s) => s.id.as_deref(),
+            Action::MediaProfile(s) => s.id.as_deref(),
+            Action::Media(s) => s.id.as_deref(),
         }
     }
     /// The `do:` name.
@@ -260,6 +289,14 @@ impl Action {
             Action::IkeRespond(_) => "ike_respond",
             Action::TlsProbe(_) => "tls_probe",
             Action::TlsConnect(_) => "tls_connect",
+            Action::TlsRegister(_) => "tls_register",
+            Action::TlsProtectedRegister(_) => "tls_protected_register",
+            Action::TlsRequest(_) => "tls_request",
+            Action::TlsReregister(_) => "tls_reregister",
+            Action::Call(_) => "call",
+            Action::IncomingCall(_) => "incoming_call",
+            Action::MediaProfile(_) => "media_profile",
+            Action::Media(_) => "media",
         }
     }
 }
@@ -327,6 +364,25 @@ pub enum Expect {
     TlsNoCertificateRequest { step: String },
     /// TLS: the certificate of connect step `step` validated (trust anchor, validity, name).
     TlsCertificateValid { step: String },
+    /// `tls` sec-agree: the 401 to the REGISTER of `step` offering tls names `tls` in
+    /// Security-Server (engine::tlsagree).
+    TlsAgreeOffered { step: String },
+    /// `tls` sec-agree: the final response of `step` came on the TLS session.
+    TlsAgreeOverTls { step: String },
+    /// `tls` sec-agree: the TLS sessions of `step` had no CertificateRequest.
+    TlsAgreeNoCertificateRequest { step: String },
+    /// `tls` sec-agree: the mechanism in the 401's Security-Server of `step` was offered by
+    /// the UE and is the one the protected REGISTER then succeeded over.
+    TlsAgreeChosenHonoured { step: String },
+    /// `tls` sec-agree: the P-CSCF's certificate in the TLS sessions of `step` validated
+    /// (trust anchor, validity, name; RFC 5280, RFC 6125).
+    TlsAgreeCertificateValid { step: String },
+    /// The SDP the core received in a call step (engine::call).
+    SdpAtCore(super::call::checks::SdpExpect),
+    /// The SDP the UE received in a call step (engine::call).
+    SdpAtUe(super::call::checks::SdpExpect),
+    /// What went through the IMS Access GW in a `media` step (engine::mediaplane).
+    Media(super::mediaplane::MediaExpect),
 }
 
 impl Expect {
@@ -353,6 +409,14 @@ impl Expect {
             Expect::TlsRefused { .. } => "tls_refused",
             Expect::TlsNoCertificateRequest { .. } => "tls_no_certificate_request",
             Expect::TlsCertificateValid { .. } => "tls_certificate_valid",
+            Expect::TlsAgreeOffered { .. } => "tls_agree_offered",
+            Expect::TlsAgreeOverTls { .. } => "tls_agree_over_tls",
+            Expect::TlsAgreeNoCertificateRequest { .. } => "tls_agree_no_certificate_request",
+            Expect::TlsAgreeChosenHonoured { .. } => "tls_agree_chosen_honoured",
+            Expect::TlsAgreeCertificateValid { .. } => "tls_agree_certificate_valid",
+            Expect::SdpAtCore(_) => "sdp_at_core",
+            Expect::SdpAtUe(_) => "sdp_at_ue",
+            Expect::Media(_) => "media",
         }
     }
     /// Whether judging it needs the core view (what the P-CSCF forwarded).
@@ -364,6 +428,8 @@ impl Expect {
                 | Expect::CoreHeadersClean
                 | Expect::IntegrityProtected { .. }
                 | Expect::RequestOnSa3 { .. }
+                | Expect::SdpAtCore(_)
+                | Expect::Media(_)
         )
     }
 }
@@ -454,6 +520,10 @@ pub fn load(path: &Path) -> Result<Case, CaseError> {
             t.validate()
                 .map_err(|m| invalid(format!("steps[{i}]: {m}")))?;
         }
+        if let Action::Call(c) = s {
+            c.validate()
+                .map_err(|m| invalid(format!("steps[{i}]: {m}")))?;
+        }
         if let Action::Replay { of, .. } = s {
             if !ids.contains(of) {
                 return Err(invalid(format!(
@@ -487,7 +557,14 @@ pub fn load(path: &Path) -> Result<Case, CaseError> {
             | Expect::SegOffersNoNull { step }
             | Expect::TlsRefused { step }
             | Expect::TlsNoCertificateRequest { step }
-            | Expect::TlsCertificateValid { step } => Some(step),
+            | Expect::TlsCertificateValid { step }
+            | Expect::TlsAgreeOffered { step }
+            | Expect::TlsAgreeOverTls { step }
+            | Expect::TlsAgreeNoCertificateRequest { step }
+            | Expect::TlsAgreeChosenHonoured { step }
+            | Expect::TlsAgreeCertificateValid { step } => Some(step),
+            Expect::SdpAtCore(x) | Expect::SdpAtUe(x) => Some(&x.step),
+            Expect::Media(x) => Some(&x.step),
             _ => None,
         };
         if let Some(s) = step {

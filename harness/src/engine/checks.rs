@@ -509,6 +509,14 @@ pub fn evaluate(e: &Expect, o: &Observations<'_>) -> CheckResult {
         Expect::TlsRefused { .. }
         | Expect::TlsNoCertificateRequest { .. }
         | Expect::TlsCertificateValid { .. } => na("a TLS endpoint check"),
+        Expect::TlsAgreeOffered { .. }
+        | Expect::TlsAgreeOverTls { .. }
+        | Expect::TlsAgreeNoCertificateRequest { .. }
+        | Expect::TlsAgreeChosenHonoured { .. }
+        | Expect::TlsAgreeCertificateValid { .. } => super::tlsagree::evaluate(e, o),
+        Expect::SdpAtCore(x) => super::call::checks::evaluate(e, x, o, true),
+        Expect::SdpAtUe(x) => super::call::checks::evaluate(e, x, o, false),
+        Expect::Media(x) => super::mediaplane::evaluate(x, o),
     }
 }
 

@@ -8,12 +8,15 @@
 //! - [`runner`]: applicability, parallel execution, verdicts.
 //! - [`model`]: the result types; [`report`]: JUnit, JSON and HTML views of them.
 
+pub mod call;
 pub mod case;
 pub mod checks;
+pub mod mediaplane;
 pub mod model;
 pub mod report;
 pub mod runner;
 pub mod steps;
 pub mod sut;
 pub mod tls;
+pub mod tlsagree;
 pub mod za;

@@ -28,7 +28,11 @@ pub fn not_applicable(case: &Case, sut: &Sut) -> Option<String> {
             a.topology, sut.topology
         ));
     }
-    if !a.mechanism.eq_ignore_ascii_case("ipsec-3gpp") {
+    if a.mechanism.eq_ignore_ascii_case("tls-sec-agree") {
+        if let Some(why) = super::tlsagree::not_applicable(sut) {
+            return Some(why);
+        }
+    } else if !a.mechanism.eq_ignore_ascii_case("ipsec-3gpp") {
         return Some(format!(
             "mechanism {} is not offered by this SUT profile",
             a.mechanism
@@ -43,6 +47,12 @@ pub fn not_applicable(case: &Case, sut: &Sut) -> Option<String> {
     }
     if a.needs_core_view && sut.topology != super::case::Topology::Pcscf {
         return Some("the case needs the core view (what the P-CSCF forwards)".into());
+    }
+    if a.e2ae_media && !sut.e2ae_media {
+        return Some(
+            "the SUT profile has no IMS-ALG for e2ae media security (e2ae_media: false, TS 33.328)"
+                .into(),
+        );
     }
     None
 }
@@ -80,6 +90,10 @@ fn lab_for(sut: &Sut, timeout: Duration, transport: SipTransport) -> Result<Lab,
         ),
     }
     .map_err(|e| e.to_string())
+    .and_then(|mut lab| {
+        super::tlsagree::attach(&mut lab, sut)?;
+        Ok(lab)
+    })
 }
 
 /// A case file as `testcases/<area>/<file>` when it lives in a catalogue folder of that name,
@@ -140,7 +154,18 @@ pub fn run_case(case: &Case, sut: &Sut, reveal_keys: bool, out_dir: Option<&Path
         Ok(l) => l,
         Err(e) => return skeleton(case, Verdict::Error, Some(format!("lab set-up: {e}"))),
     };
+    lab.ue.mediasec = sut.e2ae_media;
     let ids = step_ids(case);
+    let keylog = out_dir
+        .filter(|_| {
+            case.applies_to
+                .mechanism
+                .eq_ignore_ascii_case("tls-sec-agree")
+        })
+        .map(|d| crate::net::tls::case_keylog_path(d, &case.id));
+    if let Some(p) = &keylog {
+        let _ = super::tlsagree::keylog(&mut lab, p);
+    }
     let mut records: Vec<StepRecord> = Vec::new();
     let mut sas: BTreeMap<u32, SaParams> = BTreeMap::new();
     for (id, action) in ids.iter().zip(&case.steps) {
@@ -170,6 +195,7 @@ pub fn run_case(case: &Case, sut: &Sut, reveal_keys: bool, out_dir: Option<&Path
         Ok(s) => (s.exchanges.clone(), s.is_registered(&lab.ue.cfg.impi)),
         Err(_) => (Vec::new(), false),
     };
+    let tls_notes = lab.ue_net.tls_notes();
     lab.stop();
     let has_core = sut.topology == super::case::Topology::Pcscf;
     let (trace, seen_map, core_map) = build_trace(&lab, &core, &records, start, reveal_keys);
@@ -188,7 +214,8 @@ pub fn run_case(case: &Case, sut: &Sut, reveal_keys: bool, out_dir: Option<&Path
         .iter()
         .find_map(|r| r.problem.as_ref().map(|p| (r.id.clone(), p.clone())));
     let (verdict, reason, checks) = judge(case, problem, |e| {
-        let mut r = evaluate(e, &obs);
+        let mut r = super::tlsagree::evaluate_sessions(e, &obs, &tls_notes)
+            .unwrap_or_else(|| evaluate(e, &obs));
         if !reveal_keys {
             r.evidence.summary = super::report::redact(&r.evidence.summary);
         }
@@ -199,6 +226,13 @@ pub fn run_case(case: &Case, sut: &Sut, reveal_keys: bool, out_dir: Option<&Path
     result.duration_ms = start.elapsed().as_millis() as u64;
     if let Some(dir) = out_dir {
         result.files = write_case_files(dir, &case.id, &lab, &core, &sas, wall, start);
+        if let Some(p) = &keylog {
+            if std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false) {
+                result.files.tls_keylog = p.file_name().map(|n| n.to_string_lossy().into_owned());
+            } else {
+                let _ = std::fs::remove_file(p);
+            }
+        }
     }
     result.trace = trace;
     result
@@ -284,6 +318,7 @@ fn summary_of(sip: Option<&crate::mech::sip::SipMessage>, wire: &Wire) -> String
             Wire::Udp { payload, .. } => format!("{} octets (not SIP)", payload.len()),
             Wire::Ip { packet } => format!("IP packet, {} octets", packet.len()),
             Wire::Tcp { payload, .. } => format!("{} octets on TCP (not SIP)", payload.len()),
+            Wire::Tls { payload, .. } => format!("{} octets on TLS (not SIP)", payload.len()),
         },
     }
 }
@@ -404,7 +439,7 @@ fn build_trace(
 /// SPI and sequence number of an ESP packet the UE sent (UDP-encapsulated or raw).
 fn sent_esp_meta(w: &Wire) -> Option<EspMeta> {
     let esp = match w {
-        Wire::Tcp { .. } => return None,
+        Wire::Tcp { .. } | Wire::Tls { .. } => return None,
         Wire::Udp { payload, .. } => payload.as_slice(),
         Wire::Ip { packet } => {
             let ihl = usize::from(packet.first()? & 0x0f) * 4;
@@ -528,10 +563,21 @@ fn write_case_files(
                 *offset = offset.wrapping_add(payload.len() as u32);
                 p
             }
+            // The plaintext of a TLS session: the capture carries its records instead (below).
+            Wire::Tls { .. } => None,
         };
         if let Some(p) = pkt {
             packets.push((ts(s.at), p));
         }
+    }
+    // TLS sessions: their records as sent and received, after the plain SIP of the same
+    // connection (the upgrade flow), so the capture opens with `<id>.keys`.
+    for (at, src, dst, bytes) in super::tlsagree::tls_records(&lab.ue_net.tls_notes()) {
+        let offset = tcp_offsets.entry((src, dst)).or_insert(1u32);
+        if let Some(p) = tcp_packet(src, dst, *offset, &bytes) {
+            packets.push((ts(at), p));
+        }
+        *offset = offset.wrapping_add(bytes.len() as u32);
     }
     let pcore = SocketAddr::new(lab.pcscf_cfg.addr, lab.pcscf_cfg.core_port);
     let score = lab.scscf_addr();

@@ -29,6 +29,10 @@ pub struct StepRecord {
     pub request_at_ue: Option<usize>,
     /// The SUT did something the step cannot go on from.
     pub problem: Option<String>,
+    /// What a `media` step observed (engine::mediaplane).
+    pub media: Option<Box<super::mediaplane::MediaRecord>>,
+    /// What a `call`/`incoming_call` step probed (engine::call).
+    pub call: Option<Box<super::call::CallRecord>>,
 }
 
 /// Timing of a case's steps.
@@ -179,6 +183,8 @@ pub fn run(lab: &mut Lab, id: &str, action: &Action, timing: Timing) -> StepReco
         response: None,
         request_at_ue: None,
         problem: None,
+        media: None,
+        call: None,
     };
     let outcome: Result<(), String> = match action {
         Action::Register { .. } => {
@@ -274,6 +280,14 @@ pub fn run(lab: &mut Lab, id: &str, action: &Action, timing: Timing) -> StepReco
         Action::TlsProbe(_) | Action::TlsConnect(_) => {
             Err("a TLS endpoint step runs only against a TLS endpoint SUT".into())
         }
+        Action::TlsRegister(_)
+        | Action::TlsProtectedRegister(_)
+        | Action::TlsRequest(_)
+        | Action::TlsReregister(_) => super::tlsagree::run(lab, &mut rec, action, timing),
+        Action::Call(c) => super::call::call(lab, &mut rec, c, timing),
+        Action::IncomingCall(c) => super::call::incoming_call(lab, &mut rec, c, timing),
+        Action::MediaProfile(c) => super::call::media_profile(lab, c),
+        Action::Media(m) => super::mediaplane::run(lab, &mut rec, m, timing),
     };
     if let Err(e) = outcome {
         rec.problem = Some(e);
@@ -297,6 +311,8 @@ pub fn replay(lab: &mut Lab, id: &str, of: &StepRecord, timing: Timing) -> StepR
         response: None,
         request_at_ue: None,
         problem: None,
+        media: None,
+        call: None,
     };
     let first = lab.seen[of.seen.clone()].iter().find(|s| s.sent).cloned();
     match first {
@@ -507,7 +523,9 @@ fn resync_register(lab: &mut Lab, rec: &mut StepRecord, ahead: u64) -> Result<()
 /// Corrupts the last octet of an ESP packet (part of the ICV).
 fn flip_last_byte(w: &mut Wire) {
     let buf = match w {
-        Wire::Udp { payload, .. } | Wire::Tcp { payload, .. } => payload,
+        Wire::Udp { payload, .. } | Wire::Tcp { payload, .. } | Wire::Tls { payload, .. } => {
+            payload
+        }
         Wire::Ip { packet } => packet,
     };
     if let Some(b) = buf.last_mut() {
@@ -538,7 +556,9 @@ fn reflect(lab: &mut Lab, rec: &mut StepRecord, timing: Timing) -> Result<(), St
             swap_ip_addresses(&mut packet).ok_or("cannot reflect this packet")?;
             Wire::Ip { packet }
         }
-        Wire::Tcp { .. } => return Err("the last packet from the P-CSCF was not ESP".into()),
+        Wire::Tcp { .. } | Wire::Tls { .. } => {
+            return Err("the last packet from the P-CSCF was not ESP".into())
+        }
     };
     lab.send(&w).map_err(|e| e.to_string())?;
     rec.response = final_within(lab, timing.silence);

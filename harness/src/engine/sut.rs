@@ -58,6 +58,12 @@ pub struct Sut {
     pub transport: SipTransport,
     pub offers: Vec<(IntegAlg, EncAlg)>,
     pub confidentiality_required: bool,
+    /// The P-CSCF acts as IMS-ALG for e2ae media security (TS 33.328 §7): the media cases
+    /// apply, and the harness UE indicates `mediasec` at registration. Builtin: true.
+    pub e2ae_media: bool,
+    /// An external P-CSCF negotiating the `tls` sec-agree mechanism (profile `tls:` block;
+    /// engine::tlsagree). The built-in one always does, with its own lab PKI.
+    pub tls_agree: Option<super::tlsagree::profile::TlsAgreeSut>,
     pub timeout: Duration,
     /// The profile as given, for the report (keys redacted there).
     pub raw: serde_json::Value,
@@ -84,6 +90,10 @@ struct Profile {
     offers: Vec<String>,
     #[serde(default)]
     confidentiality_required: bool,
+    #[serde(default)]
+    e2ae_media: bool,
+    #[serde(default)]
+    tls: Option<super::tlsagree::profile::TlsAgreeProfile>,
     #[serde(default = "timeout")]
     timeout_ms: u64,
     #[serde(default)]
@@ -178,6 +188,8 @@ pub fn resolve(spec: &str, mode: Option<IpsecMode>) -> Result<Sut, String> {
             // (roles/pcscf/policy.rs): whenever the UE offers encryption it gets it, so it is
             // judged as a P-CSCF whose policy requires confidentiality (TS 33.203 M.6.2).
             confidentiality_required: true,
+            e2ae_media: true,
+            tls_agree: None,
             timeout: Duration::from_millis(3000),
             raw: serde_json::json!({ "builtin": spec, "mode": mode.token() }),
         });
@@ -222,6 +234,13 @@ pub fn resolve(spec: &str, mode: Option<IpsecMode>) -> Result<Sut, String> {
         transport: p.transport,
         offers: parse_offers(&p.offers).map_err(|e| format!("{spec}: {e}"))?,
         confidentiality_required: p.confidentiality_required,
+        e2ae_media: p.e2ae_media,
+        tls_agree: p
+            .tls
+            .as_ref()
+            .map(|t| t.resolve(path.parent().unwrap_or(Path::new("."))))
+            .transpose()
+            .map_err(|e| format!("{spec}: {e}"))?,
         timeout: Duration::from_millis(p.timeout_ms),
         raw,
     })
@@ -237,6 +256,8 @@ fn seg_sut(name: String, seg: super::za::SegSut, timeout_ms: u64, raw: serde_jso
         transport: SipTransport::Udp,
         offers: Vec::new(),
         confidentiality_required: true,
+        e2ae_media: false,
+        tls_agree: None,
         timeout: Duration::from_millis(timeout_ms),
         raw,
     }
@@ -252,6 +273,8 @@ fn tls_sut(name: String, t: super::tls::TlsSut, timeout_ms: u64, raw: serde_json
         transport: SipTransport::Tcp,
         offers: Vec::new(),
         confidentiality_required: true,
+        e2ae_media: false,
+        tls_agree: None,
         timeout: Duration::from_millis(timeout_ms),
         raw,
     }

@@ -6,13 +6,15 @@
 //! B from a counter), so labs run in parallel without port clashes: P-CSCF .2, S-CSCF .3,
 //! UE .4. Linux routes all of 127.0.0.0/8 to `lo` with no set-up.
 
+pub mod media;
 pub mod scenario;
+pub mod tls;
 
 use crate::mech::algorithms::{EncAlg, IntegAlg};
 use crate::mech::digest::AkaAlgorithm;
 use crate::mech::secagree::ipsec::IpsecMode;
 use crate::mech::sip::SipMessage;
-use crate::net::node::{spawn, spawn_with, Running};
+use crate::net::node::{spawn, Running};
 use crate::net::sockets::SocketSet;
 use crate::net::{NetError, Wire};
 use crate::roles::gm::{Delivered, Drop as GmDrop};
@@ -70,6 +72,8 @@ impl Default for LabOptions {
 pub enum LabError {
     #[error(transparent)]
     Net(#[from] NetError),
+    #[error("TLS set-up: {0}")]
+    Tls(String),
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -126,6 +130,10 @@ pub struct Lab {
     /// Received units already logged but not yet handed to a step (several SIP messages
     /// framed from one TCP segment).
     backlog: std::collections::VecDeque<Seen>,
+    /// The lab's TLS (built-in P-CSCF): what the UE trusts (the `tls` mechanism).
+    pub tls: Option<tls::LabTls>,
+    /// The built-in gateway's MSRP relay (TLS towards the UE, TCP towards the core).
+    pub msrp_relay: Option<crate::net::msrp_relay::MsrpRelay>,
 }
 
 /// Where an external P-CSCF is and where the harness listens for what it forwards.
@@ -219,6 +227,8 @@ impl Lab {
             pcscf_cfg,
             unexpected: Vec::new(),
             backlog: Default::default(),
+            tls: None,
+            msrp_relay: None,
             seen: Vec::new(),
             scscf_at: sut.scscf,
             core: None,
@@ -249,16 +259,32 @@ impl Lab {
         };
         // The P-CSCF takes SIP over TCP on its unprotected port as well (RFC 3261 §18.2.1).
         let tcp = [SocketAddr::new(p, pc.unprotected_port)];
-        let pcscf = spawn_with(pcscf, &bindings, &raw, &tcp)?;
-        let ue = ue_for(
+        // TLS (Annex O): upgrades on the unprotected TCP port, TLS only on the SIPS port.
+        let (server_tls, lab_tls) = tls::builtin_pcscf(p, &pc.flaws).map_err(LabError::Tls)?;
+        let sips = pcscf.tls_listen();
+        let msrp_relay = match pcscf.agw.relay_spec() {
+            Some(spec) => Some(crate::net::msrp_relay::MsrpRelay::start(spec)?),
+            None => None,
+        };
+        let mut set = crate::net::sockets::SocketSet::new();
+        set.set_tls(server_tls);
+        if let Some(a) = sips {
+            set.listen_tls(a)?;
+        }
+        let pcscf = crate::net::node::spawn_prepared(pcscf, set, &bindings, &raw, &tcp)?;
+        let mut ue = ue_for(
             "imsec.test",
             u,
             SocketAddr::new(p, pc.unprotected_port),
             &opts,
             (pc.ue_encap_port, pc.encap_port),
         );
+        // The built-in P-CSCF is an IMS-ALG: the UE indicates e2ae media security
+        // (TS 33.328 §7.1; off towards external P-CSCFs unless a case turns it on).
+        ue.mediasec = true;
         let mut ue_net = SocketSet::new();
         ue_net.bind_udp(SocketAddr::new(u, 5060))?;
+        ue_net.set_tls(lab_tls.client_setup(None).map_err(LabError::Tls)?);
         ue_net.bind_udp(SocketAddr::new(u, ue.ports.port_uc))?;
         match opts.mode {
             IpsecMode::Transport => ue_net.bind_raw(u)?,
@@ -273,6 +299,8 @@ impl Lab {
             pcscf_cfg: pc,
             unexpected: Vec::new(),
             backlog: Default::default(),
+            tls: Some(lab_tls),
+            msrp_relay,
             seen: Vec::new(),
             scscf_at: scscf_addr,
             core: None,
@@ -295,7 +323,7 @@ impl Lab {
 
     fn send_one(&mut self, w: &Wire) -> Result<(), NetError> {
         let sip = match w {
-            Wire::Udp { payload, .. } | Wire::Tcp { payload, .. } => {
+            Wire::Udp { payload, .. } | Wire::Tcp { payload, .. } | Wire::Tls { payload, .. } => {
                 SipMessage::parse(payload).ok()
             }
             Wire::Ip { .. } => None,
@@ -334,13 +362,13 @@ impl Lab {
             Wire::Udp { local, .. } => {
                 local.port() != self.ue.cfg.encap_port || self.ue.cfg.mode == IpsecMode::Transport
             }
-            Wire::Tcp { .. } => true,
+            Wire::Tcp { .. } | Wire::Tls { .. } => true,
             Wire::Ip { .. } => false,
         };
         let esp = match (&w, is_plain) {
             (_, true) => None,
             (Wire::Udp { payload, .. }, false) => esp_head(payload),
-            (Wire::Tcp { .. }, false) => None,
+            (Wire::Tcp { .. } | Wire::Tls { .. }, false) => None,
             (Wire::Ip { packet }, false) => crate::capture::classify::parse_ip(packet)
                 .ok()
                 .filter(|v| v.protocol == 50)
@@ -356,7 +384,10 @@ impl Lab {
             esp,
         };
         if is_plain {
-            if let Wire::Udp { payload, .. } | Wire::Tcp { payload, .. } = &w {
+            if let Wire::Udp { payload, .. }
+            | Wire::Tcp { payload, .. }
+            | Wire::Tls { payload, .. } = &w
+            {
                 seen.sip = SipMessage::parse(payload).ok();
             }
         } else {

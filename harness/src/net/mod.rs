@@ -2,10 +2,12 @@
 //! IP sockets for ESP transport mode (protocol 50; needs root or CAP_NET_RAW). Every wait has
 //! a timeout. Roles never see a socket: they take and return [`Wire`]s.
 
+pub mod msrp_relay;
 pub mod node;
 pub mod raw;
 pub mod sockets;
 pub mod tcp;
+pub mod tcp_tls;
 pub mod tls;
 pub mod tls_edge;
 pub mod tls_probe;

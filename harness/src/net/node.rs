@@ -39,6 +39,8 @@ impl Node for crate::roles::scscf::Scscf {
             return Vec::new();
         };
         match crate::mech::sip::SipMessage::parse(&payload) {
+            // RFC 3261 §17.1.1.3: an ACK to a 2xx is answered by nothing.
+            Ok(req) if req.method().as_deref() == Some("ACK") => Vec::new(),
             Ok(req) if req.status().is_none() => {
                 let r = crate::roles::scscf::Scscf::handle(self, &req);
                 self.exchanges.push(crate::roles::scscf::Exchange {
@@ -86,7 +88,17 @@ pub fn spawn_with<N: Node>(
     raw: &[IpAddr],
     tcp: &[SocketAddr],
 ) -> Result<Running<N>, NetError> {
-    let mut set = SocketSet::new();
+    spawn_prepared(node, SocketSet::new(), udp, raw, tcp)
+}
+
+/// [`spawn_with`] on a socket set the caller prepared (e.g. with TLS set up and listening).
+pub fn spawn_prepared<N: Node>(
+    node: N,
+    mut set: SocketSet,
+    udp: &[SocketAddr],
+    raw: &[IpAddr],
+    tcp: &[SocketAddr],
+) -> Result<Running<N>, NetError> {
     for a in tcp {
         set.listen_tcp(*a)?;
     }
@@ -96,6 +108,11 @@ pub fn spawn_with<N: Node>(
     for a in raw {
         set.bind_raw(*a)?;
     }
+    Ok(spawn_on(node, set))
+}
+
+/// Runs `node` on a socket set the caller prepared (e.g. with TLS listeners).
+pub fn spawn_on<N: Node>(node: N, set: SocketSet) -> Running<N> {
     let node = Arc::new(Mutex::new(node));
     let stop = Arc::new(AtomicBool::new(false));
     let errors = Arc::new(Mutex::new(Vec::new()));
@@ -119,12 +136,12 @@ pub fn spawn_with<N: Node>(
         }
         set.shutdown();
     });
-    Ok(Running {
+    Running {
         node,
         stop,
         thread: Some(thread),
         errors,
-    })
+    }
 }
 
 impl<N: Node> Running<N> {

@@ -146,7 +146,28 @@ impl SocketSet {
                 peer,
                 payload,
             } => self.tcp.send(*local, *peer, payload),
+            Wire::Tls {
+                local,
+                peer,
+                payload,
+            } => self.tcp.send_tls(*local, *peer, payload),
         }
+    }
+
+    /// What the TCP edge does with TLS (server config for the SIPS port and upgrades, client
+    /// config for `Wire::Tls`), see [`super::tcp_tls`].
+    pub fn set_tls(&self, setup: super::tcp_tls::TlsSetup) {
+        self.tcp.set_tls(setup);
+    }
+
+    /// Accepts TLS-only connections on `addr` (a SIPS port).
+    pub fn listen_tls(&mut self, addr: SocketAddr) -> Result<(), NetError> {
+        self.tcp.listen_tls(addr)
+    }
+
+    /// The TLS sessions run on this set so far.
+    pub fn tls_notes(&self) -> Vec<super::tcp_tls::TlsNote> {
+        self.tcp.tls_notes()
     }
 
     /// Waits up to `timeout` for the next received unit.

@@ -48,14 +48,19 @@ pub trait PassiveHook {
 pub struct HookConfig {
     /// IKEv2 SA keys (`--ike-keys`).
     pub ike_keys: Vec<IkeKey>,
+    /// TLS key log (`--tls-keylog`).
+    pub tls_keylog: Option<super::keys::TlsKeyLog>,
 }
 
-/// The hooks replay runs.
+/// The hooks replay runs. The TLS hook is held by the engine itself
+/// ([`tls_hook`]): what it decrypts flows back into the SIP analysis.
 pub fn hooks(cfg: &HookConfig) -> Vec<Box<dyn PassiveHook>> {
-    vec![
-        Box::new(IkeHook::new(cfg.ike_keys.clone())),
-        Box::new(TlsHook::default()),
-    ]
+    vec![Box::new(IkeHook::new(cfg.ike_keys.clone()))]
+}
+
+/// The TLS hook (handshake verdicts; record decryption with a key log).
+pub fn tls_hook(cfg: &HookConfig) -> TlsHook {
+    TlsHook::new(cfg.tls_keylog.clone())
 }
 
 /// TLS records (content type 20..=23, version 3.x) at the start of a TCP payload.

@@ -5,8 +5,9 @@
 //! - a key dump for outer tunnels ([`parse_keys_file`]): strongSwan-style lines (the VoWiFi
 //!   ePDG capture's `*_key.txt`) and tcpdump `-E` secrets lines;
 //! - Wireshark `esp_sa` lines (read by `cli::esp::load_esp_sa`);
-//! - a TLS key log and SDES keys are accepted and recorded only: imsec does not decrypt TLS
-//!   or SRTP in captures yet.
+//! - a TLS key log ([`TlsKeyLog`], NSS `SSLKEYLOGFILE` format): TLS 1.2 master secrets and
+//!   TLS 1.3 traffic secrets by client random, for [`super::hook_tls`];
+//! - SDES keys (`--sdes`, read by the CLI) for [`super::hook_srtp`].
 
 use super::tunnel::TunnelCipher;
 use crate::mech::milenage::Milenage;
@@ -303,9 +304,92 @@ pub fn count_tls_secrets(text: &str) -> usize {
         .count()
 }
 
+/// The secrets of one TLS session in a key log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsSecrets {
+    /// `CLIENT_RANDOM`: the TLS 1.2 master secret (48 octets).
+    pub master: Option<Vec<u8>>,
+    pub client_handshake: Option<Vec<u8>>,
+    pub server_handshake: Option<Vec<u8>>,
+    pub client_traffic0: Option<Vec<u8>>,
+    pub server_traffic0: Option<Vec<u8>>,
+}
+
+/// A TLS key log (NSS key log format, the `SSLKEYLOGFILE` of NSS, OpenSSL `-keylogfile`,
+/// rustls `KeyLogFile`): `LABEL <client random, 64 hex> <secret, hex>` lines. Labels read:
+/// `CLIENT_RANDOM` (TLS 1.2 master secret) and the TLS 1.3 `CLIENT_HANDSHAKE_TRAFFIC_SECRET`,
+/// `SERVER_HANDSHAKE_TRAFFIC_SECRET`, `CLIENT_TRAFFIC_SECRET_0`, `SERVER_TRAFFIC_SECRET_0`;
+/// other labels (`RSA`, `EXPORTER_SECRET`, early data) are skipped without complaint.
+#[derive(Debug, Clone, Default)]
+pub struct TlsKeyLog {
+    pub sessions: std::collections::HashMap<[u8; 32], TlsSecrets>,
+}
+
+impl TlsKeyLog {
+    /// Parses a key log; the second value lists the line numbers of lines with a known label
+    /// that could not be read (bad hex or length).
+    pub fn parse(text: &str) -> (TlsKeyLog, Vec<usize>) {
+        let mut kl = TlsKeyLog::default();
+        let mut bad = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let mut w = line.split_whitespace();
+            let (Some(label), Some(cr), Some(sec)) = (w.next(), w.next(), w.next()) else {
+                continue;
+            };
+            let known = matches!(
+                label,
+                "CLIENT_RANDOM"
+                    | "CLIENT_HANDSHAKE_TRAFFIC_SECRET"
+                    | "SERVER_HANDSHAKE_TRAFFIC_SECRET"
+                    | "CLIENT_TRAFFIC_SECRET_0"
+                    | "SERVER_TRAFFIC_SECRET_0"
+            );
+            if !known {
+                continue;
+            }
+            let cr = crate::hexarg::decode_fixed::<32>(cr).ok();
+            let sec = hex::decode(sec)
+                .ok()
+                .filter(|s| (16..=64).contains(&s.len()));
+            let (Some(cr), Some(sec)) = (cr, sec) else {
+                bad.push(i + 1);
+                continue;
+            };
+            let e = kl.sessions.entry(cr).or_default();
+            let slot = match label {
+                "CLIENT_RANDOM" => &mut e.master,
+                "CLIENT_HANDSHAKE_TRAFFIC_SECRET" => &mut e.client_handshake,
+                "SERVER_HANDSHAKE_TRAFFIC_SECRET" => &mut e.server_handshake,
+                "CLIENT_TRAFFIC_SECRET_0" => &mut e.client_traffic0,
+                _ => &mut e.server_traffic0,
+            };
+            *slot = Some(sec);
+        }
+        (kl, bad)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_key_log_lines() {
+        let cr = "ab".repeat(32);
+        let text = format!(
+            "# SSL/TLS secrets log file\nRSA 0011 2233\nCLIENT_RANDOM {cr} {}\n\
+             SERVER_TRAFFIC_SECRET_0 {cr} {}\nCLIENT_RANDOM zz {}\nEXPORTER_SECRET {cr} 00\n",
+            "01".repeat(48),
+            "02".repeat(32),
+            "03".repeat(48)
+        );
+        let (kl, bad) = TlsKeyLog::parse(&text);
+        assert_eq!(bad, vec![5]);
+        let s = kl.sessions.get(&[0xab; 32]).unwrap();
+        assert_eq!(s.master.as_deref(), Some(&[1u8; 48][..]));
+        assert_eq!(s.server_traffic0.as_deref(), Some(&[2u8; 32][..]));
+        assert_eq!(s.client_traffic0, None);
+    }
 
     #[test]
     fn keys_files_of_both_styles() {

@@ -22,10 +22,10 @@ pub mod hook_ike;
 pub mod hook_srtp;
 pub mod hook_tls;
 pub mod hooks;
-pub mod html;
 pub mod keys;
 pub mod registration;
 pub mod report;
+pub mod run_report;
 pub mod sas;
 #[cfg(test)]
 mod tests;
@@ -51,6 +51,7 @@ use crate::mech::sip::SipMessage;
 use crate::roles::gm::Delivered;
 use crate::roles::scscf::Exchange;
 use crate::wire::udp;
+use hooks::PassiveHook as _;
 use registration::{ck_ik_of, sec_list, via_count, EspInfo, Reg, RegKind, SipCtx, StepMark};
 use report::{RegReport, Report, SaOut, Stats, UnknownSpi};
 use sas::{Crypto, EspOutcome, KeySource, SaEntry, SaTable};
@@ -140,6 +141,12 @@ pub struct Engine {
     /// flight on the old set still find it (TS 33.203 §7.4 keeps it until the new one is used).
     retire_queue: VecDeque<(u64, Vec<usize>)>,
     hooks: Vec<Box<dyn hooks::PassiveHook>>,
+    /// TLS handshakes and, with a key log, records ([`hook_tls`]).
+    tls: hook_tls::TlsHook,
+    /// Handling SIP decrypted from TLS right now.
+    in_tls: bool,
+    /// Next sequence number per direction of the TCP segments written for TLS plaintext.
+    tls_out_seq: HashMap<(SocketAddr, SocketAddr), u32>,
     za: za::ZaState,
     srtp: hook_srtp::SrtpHook,
     /// Inside the payload of an ESP packet (any SA, tunnels included) right now.
@@ -188,6 +195,7 @@ impl Engine {
             ));
         }
         let hooks = hooks::hooks(&opts.hooks);
+        let tls = hooks::tls_hook(&opts.hooks);
         let srtp = hook_srtp::SrtpHook::new(opts.sdes.clone());
         Engine {
             opts,
@@ -218,6 +226,9 @@ impl Engine {
             captures: Vec::new(),
             retire_queue: VecDeque::new(),
             hooks,
+            tls,
+            in_tls: false,
+            tls_out_seq: HashMap::new(),
             za: za::ZaState::default(),
             srtp,
             in_esp: false,
@@ -436,6 +447,32 @@ impl Engine {
             SocketAddr::new(src, seg.src_port),
             SocketAddr::new(dst, seg.dst_port),
         );
+        let tp = hooks::Packet {
+            frame: ctx.frame,
+            ts_ns: ctx.ts,
+            src: key.0,
+            dst: key.1,
+            tcp: true,
+            tcp_seq: Some(seg.seq),
+            tcp_syn: seg.flags & tcp::FLAG_SYN != 0,
+            payload: seg.payload,
+        };
+        if self.tls.wants(&tp) {
+            self.tls.packet(&tp);
+            // SIP decrypted from TLS application data joins the analysis as SIP over TCP.
+            let sip = self.tls.take_sip();
+            if !sip.is_empty() {
+                self.in_tls = true;
+                for (from, to, m) in sip {
+                    if self.opts.collect_decrypted {
+                        self.tls_decrypted(from, to, &m, ctx);
+                    }
+                    let s = self.sip_ctx(from.ip(), from.port(), to.ip(), to.port(), true, ctx);
+                    self.sip(m, s);
+                }
+                self.in_tls = false;
+            }
+        }
         let known = self.flows.contains(&key);
         if !known && seg.flags & tcp::FLAG_SYN == 0 && !contains(seg.payload, b"SIP/2.0") {
             return;
@@ -445,6 +482,21 @@ impl Engine {
         for m in msgs {
             let s = self.sip_ctx(src, seg.src_port, dst, seg.dst_port, true, ctx);
             self.sip(m, s);
+        }
+    }
+
+    /// A SIP message decrypted from TLS, for `--decrypted`: one TCP segment whose sequence
+    /// numbers count the decrypted octets of its direction.
+    fn tls_decrypted(&mut self, from: SocketAddr, to: SocketAddr, m: &SipMessage, ctx: Ctx) {
+        if self.tls_out_seq.len() >= 4096 && !self.tls_out_seq.contains_key(&(from, to)) {
+            self.tls_out_seq.clear();
+        }
+        let seq = self.tls_out_seq.entry((from, to)).or_insert(1);
+        let bytes = m.to_bytes();
+        if let Some(p) = tcp::emit_segment(from, to, *seq, &bytes) {
+            *seq = seq.wrapping_add(bytes.len() as u32);
+            let c = format!("imsec replay: SIP decrypted from TLS, frame {}", ctx.frame);
+            self.decrypted.push((ctx.ts, p, c));
         }
     }
 
@@ -630,7 +682,9 @@ impl Engine {
     fn sip(&mut self, m: SipMessage, s: SipCtx) {
         self.stats.sip_messages += 1;
         if self.opts.za {
-            self.za.sip(s.frame, s.esp.is_some() || self.in_esp);
+            // SIP in TLS is not in clear (only reached with the TLS key log).
+            self.za
+                .sip(s.frame, s.esp.is_some() || self.in_esp || self.in_tls);
         }
         if contains(&m.body, b"a=crypto:") {
             self.srtp.sdp(&m.body);
@@ -1111,14 +1165,18 @@ impl Engine {
                 response: SipMessage::response(0, "(no response seen)"),
             });
             reg.core_frames.push(s.frame);
+            reg.core_resp_frames.push(None);
         } else {
             let cseq = m.cseq();
-            if let Some(x) =
-                reg.core.iter_mut().rev().find(|x| {
-                    x.request.cseq() == cseq && x.response.status().is_none_or(|c| c < 200)
-                })
-            {
-                x.response = m;
+            if let Some(i) = reg.core.iter().rposition(|x| {
+                x.request.cseq() == cseq && x.response.status().is_none_or(|c| c < 200)
+            }) {
+                if let Some(x) = reg.core.get_mut(i) {
+                    x.response = m;
+                }
+                if let Some(f) = reg.core_resp_frames.get_mut(i) {
+                    *f = Some(s.frame);
+                }
             }
         }
     }
@@ -1170,7 +1228,10 @@ impl Engine {
         }
         let mut results: Vec<Outcome> = verdicts::engine_checks(&reg, self.base, self.opts.policy);
         results.extend(verdicts::passive_checks(&reg, &self.sas, self.opts.policy));
+        not_ipsec(&reg, &mut results);
         if self.reg_reports.len() < MAX_REG_REPORTS {
+            let trace = (self.reg_reports.len() < run_report::MAX_TRACED)
+                .then(|| run_report::reg_trace(&reg, self.base, &results));
             self.reg_reports.push(RegReport {
                 id: reg.id,
                 kind: reg.kind,
@@ -1189,6 +1250,7 @@ impl Engine {
                     .iter()
                     .map(|o| (o.id.to_string(), o.verdict))
                     .collect(),
+                trace,
             });
         } else {
             self.reg_not_listed += 1;
@@ -1271,6 +1333,12 @@ impl Engine {
                 self.warn(w);
             }
         }
+        for o in self.tls.finish() {
+            self.agg.add(o);
+        }
+        for w in self.tls.warnings() {
+            self.warn(w);
+        }
         self.agg.add(self.srtp.finish());
         if self.opts.za {
             let flows: Vec<za::EspFlow> = self
@@ -1290,9 +1358,11 @@ impl Engine {
                 self.agg.add(o);
             }
         }
-        let mut not_covered = vec![
-            "TLS records are not decrypted (a TLS key log is only recorded); TLS handshakes are judged up to ChangeCipherSpec".to_string(),
-        ];
+        let mut not_covered = vec![if self.opts.hooks.tls_keylog.is_some() {
+            "TLS: 1.3 KeyUpdate, 0-RTT early data and renegotiation are not decrypted".to_string()
+        } else {
+            "TLS records are not decrypted without --tls-keylog; TLS handshakes are judged up to ChangeCipherSpec".to_string()
+        }];
         if self.stats.link_unsupported > 0 {
             not_covered.push(format!(
                 "{} frame(s) of unsupported link types {:?}",
@@ -1311,6 +1381,7 @@ impl Engine {
             no_sa: self.sas.no_sa,
             esp_without_keys,
             srtp: self.srtp.section(),
+            tls: self.tls.section(),
             checks: self.agg.into_checks(),
             not_covered,
             warnings: self.warnings,
@@ -1345,6 +1416,40 @@ fn nonces_outcome((seen, frames): (Vec<Seen>, Vec<u64>)) -> Outcome {
     }
 }
 
+/// Checks of the IPsec SA set (TS 33.203 §7.1–§7.4) do not apply to a registration whose
+/// P-CSCF answered with sec-agree mechanisms none of which is `ipsec-3gpp` (e.g. `tls`,
+/// TS 33.203 Annex O, TS 24.229 §7.2A.7): there is no SA set to judge.
+fn not_ipsec(reg: &Reg, results: &mut [Outcome]) {
+    const SA_CHECKS: [&str; 9] = [
+        "spis_distinct",
+        "algorithm_from_offer",
+        "esp_sequence",
+        "no_dummy_packets",
+        "protected_response_on_sa2",
+        "esp_anti_replay",
+        "esp_icv",
+        "sip_inside_sas",
+        "esp_confidentiality",
+    ];
+    if reg.server.is_empty()
+        || reg
+            .server
+            .iter()
+            .any(|m| m.name.eq_ignore_ascii_case("ipsec-3gpp"))
+    {
+        return;
+    }
+    let names: Vec<&str> = reg.server.iter().map(|m| m.name.as_str()).collect();
+    for o in results.iter_mut().filter(|o| SA_CHECKS.contains(&o.id)) {
+        o.verdict = crate::engine::model::Verdict::NotApplicable;
+        o.summary = format!(
+            "the P-CSCF chose sec-agree mechanism {} (no ipsec-3gpp): no IPsec SA set",
+            names.join(", ")
+        );
+        o.frames.clear();
+    }
+}
+
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
@@ -1357,7 +1462,9 @@ fn looks_like_sip(p: &[u8]) -> bool {
 }
 
 /// Fuzz body (fuzz/fuzz_targets/replay.rs and harness/tests/replay.rs): the input is read as a
-/// capture file, then as raw frames of every supported link type, through the whole replay.
+/// capture file, then as raw frames of every supported link type, through the whole replay
+/// (with a TLS key log, so a ClientHello with an all-zero random gets record keys), and as a
+/// TLS key log.
 pub fn fuzz_capture(data: &[u8]) {
     // Every hook runs: IKE keys (so SK payloads are opened), an SDES key (SRTP), Za mode.
     let (ike_keys, _) = hook_ike::parse_ike_keys(
@@ -1371,7 +1478,18 @@ pub fn fuzz_capture(data: &[u8]) {
     .collect();
     let mut e = Engine::new(Options {
         window: 64,
-        hooks: hooks::HookConfig { ike_keys },
+        hooks: hooks::HookConfig {
+            ike_keys,
+            tls_keylog: Some(
+                keys::TlsKeyLog::parse(&format!(
+                    "CLIENT_RANDOM {r} {m}\nCLIENT_HANDSHAKE_TRAFFIC_SECRET {r} {s}\nSERVER_HANDSHAKE_TRAFFIC_SECRET {r} {s}\n",
+                    r = "00".repeat(32),
+                    m = "01".repeat(48),
+                    s = "02".repeat(32)
+                ))
+                .0,
+            ),
+        },
         za: true,
         sdes,
         ..Options::default()
@@ -1383,6 +1501,8 @@ pub fn fuzz_capture(data: &[u8]) {
             e.feed(&f);
         }
     }
+    // The key log parser on the same octets read as text.
+    let _ = keys::TlsKeyLog::parse(&String::from_utf8_lossy(data));
     for (i, lt) in [1u32, 0, 101, 113, 276, 228].into_iter().enumerate() {
         e.feed(&Frame {
             number: i as u64 + 1,

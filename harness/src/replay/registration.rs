@@ -113,6 +113,8 @@ pub struct Reg {
     pub seen_frames: Vec<u64>,
     pub core: Vec<Exchange>,
     pub core_frames: Vec<u64>,
+    /// Frame of each core exchange's final response (for the report's ladder rows).
+    pub core_resp_frames: Vec<Option<u64>>,
     /// Step ranges: (start seen idx, end, response idx, core start, core end).
     pub steps: Vec<StepMark>,
     seq_state: HashMap<u32, SeqState>,
@@ -248,6 +250,7 @@ impl Reg {
             seen_frames: Vec::new(),
             core: Vec::new(),
             core_frames: Vec::new(),
+            core_resp_frames: Vec::new(),
             steps: Vec::new(),
             seq_state: HashMap::new(),
             esp_on_wire: 0,

@@ -29,6 +29,9 @@ pub struct Report {
     /// SRTP/SRTCP streams (present when an SDES key was given or found in SDP).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub srtp: Option<super::hook_srtp::SrtpSection>,
+    /// TLS connections and record decryption (present with a key log or a TLS connection).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<super::hook_tls::TlsSection>,
     pub checks: Vec<CheckOut>,
     /// What replay read but does not decrypt or judge yet.
     pub not_covered: Vec<String>,
@@ -131,6 +134,10 @@ pub struct RegReport {
     pub sas: Vec<usize>,
     pub esp_packets: u64,
     pub checks: BTreeMap<String, Verdict>,
+    /// Ladder rows and check results for `--report` (the first registrations only; not in
+    /// replay.json).
+    #[serde(skip)]
+    pub trace: Option<super::run_report::RegTrace>,
 }
 
 #[derive(Debug, Clone, Serialize)]

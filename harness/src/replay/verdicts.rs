@@ -65,6 +65,8 @@ pub fn engine_checks(reg: &Reg, base: Instant, policy: Policy) -> Vec<Outcome> {
             response: s.response,
             request_at_ue: None,
             problem: None,
+            media: None,
+            call: None,
         })
         .collect();
     let s2t = |i: usize| reg.seen_frames.get(i).map(|f| *f as usize);
@@ -110,12 +112,13 @@ pub fn engine_checks(reg: &Reg, base: Instant, policy: Policy) -> Vec<Outcome> {
         run("no_dummy_packets", Expect::NoDummyPackets)
     });
     let has = |id: &str| reg.steps.iter().any(|s| s.id == id && s.response.is_some());
+    let (want_initial, want_protected) = expected_integrity(reg);
     if has("initial") {
         v.push(run(
             "integrity_protected_initial",
             Expect::IntegrityProtected {
                 step: "initial".into(),
-                value: "no".into(),
+                value: want_initial.into(),
             },
         ));
     }
@@ -124,7 +127,7 @@ pub fn engine_checks(reg: &Reg, base: Instant, policy: Policy) -> Vec<Outcome> {
             "integrity_protected",
             Expect::IntegrityProtected {
                 step: "protected".into(),
-                value: "yes".into(),
+                value: want_protected.into(),
             },
         ));
         // The keys of the set are known when some ESP from the P-CSCF was opened (on SA #2
@@ -153,6 +156,40 @@ pub fn engine_checks(reg: &Reg, base: Instant, policy: Policy) -> Vec<Outcome> {
         );
     }
     v
+}
+
+/// The `integrity-protected` values the P-CSCF must give the core for the initial and the
+/// protected REGISTER, by the mechanism its Security-Server chose (TS 24.229 §5.2.2, TS
+/// 33.203 Annex O): ipsec-3gpp: `no`, then `yes`. tls: `tls-pending` over a TLS connection
+/// not yet bound by a successful registration, `tls-yes` once bound, and `no` for an initial
+/// REGISTER that came before TLS (seed 004's 5060 flow; its Via says TCP, not TLS). A
+/// passive reader sees no binding: a registration that follows an earlier one of the same
+/// UE (a re-registration) counts as bound.
+fn expected_integrity(reg: &Reg) -> (&'static str, &'static str) {
+    let tls = !reg.server.is_empty()
+        && reg
+            .server
+            .iter()
+            .all(|m| m.name.eq_ignore_ascii_case("tls"));
+    if !tls {
+        return ("no", "yes");
+    }
+    let initial_over_tls = reg
+        .seen
+        .first()
+        .and_then(|s| s.sip.as_ref())
+        .and_then(|m| m.header("Via"))
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_uppercase()
+                .starts_with("SIP/2.0/TLS")
+        });
+    let over_tls = if initial_over_tls && reg.previous.is_some() {
+        "tls-yes"
+    } else {
+        "tls-pending"
+    };
+    (if initial_over_tls { over_tls } else { "no" }, over_tls)
 }
 
 /// The passive-only checks of a registration.

@@ -42,6 +42,19 @@ pub enum Wire {
         peer: SocketAddr,
         payload: Vec<u8>,
     },
+    /// One complete SIP message on the TLS session over the TCP connection `local`↔`peer`
+    /// (RFC 3261 §26.2.1; TS 33.203 Annex O). The net edge terminates TLS (handshake,
+    /// certificates, records) and frames the plaintext; the roles see only which connection a
+    /// message came on and that it was inside TLS. An upgraded connection (TLS started on a
+    /// plain TCP connection, seed 004) keeps its `local`/`peer`: its plain messages came as
+    /// [`Wire::Tcp`], the ones after the handshake come as `Tls`. An empty `payload` from a
+    /// server edge says the TLS session on that connection ended (a SIP message is never
+    /// empty); roles bind state to a session, not to addresses that a new connection may reuse.
+    Tls {
+        local: SocketAddr,
+        peer: SocketAddr,
+        payload: Vec<u8>,
+    },
 }
 
 /// Which end this is.
@@ -502,6 +515,7 @@ impl Gm {
     pub fn open(&mut self, wire: &Wire) -> Result<Delivered, Drop> {
         let (outer_dst, esp, outer_peer): (IpAddr, &[u8], Option<SocketAddr>) = match wire {
             Wire::Tcp { .. } => return Err(Drop::NotEsp("plain TCP".into())),
+            Wire::Tls { .. } => return Err(Drop::NotEsp("TLS".into())),
             Wire::Udp {
                 local,
                 peer,

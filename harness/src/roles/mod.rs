@@ -8,6 +8,7 @@
 
 pub mod gm;
 pub mod ike;
+pub mod imsagw;
 pub mod imsalg;
 pub mod pcscf;
 pub mod scscf;

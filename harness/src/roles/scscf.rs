@@ -86,6 +86,33 @@ pub struct Scscf {
     pub outcomes: Vec<(String, RegisterOutcome)>,
     /// Every request and the response sent, with when (set by the network edge).
     pub exchanges: Vec<Exchange>,
+    /// How it answers an INVITE as the far end of a call.
+    pub call: FarEnd,
+}
+
+/// The far end of a UE's call, as the S-CSCF plays it (TS 33.328 §7.2.1 steps 4–6: the
+/// terminating network answers the offer; the harness answers at once with 200 and SDP).
+#[derive(Debug, Clone)]
+pub struct FarEnd {
+    /// Its media address in the SDP answer (RTP port 30000, MSRP 30002).
+    pub media_addr: std::net::IpAddr,
+    /// `a=3ge2ae:<v>` added to every media of the answer (an indication inserted by another
+    /// party, TS 33.328 §7.2.1 last paragraph).
+    pub e2ae: Option<String>,
+    /// Its MSRP-over-TLS certificate (RFC 4975 §14.1): its `sha-256` fingerprint goes in
+    /// answers to TCP/TLS/MSRP (RFC 8122 §5) and in the offers the core sends for the far
+    /// end; a media step uses the certificate and key. `None`: no fingerprint is signalled.
+    pub identity: Option<crate::roles::ue::call::MsrpIdentity>,
+}
+
+impl Default for FarEnd {
+    fn default() -> Self {
+        FarEnd {
+            media_addr: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            e2ae: None,
+            identity: None,
+        }
+    }
 }
 
 /// One request/response at the S-CSCF, timestamped by the edge that ran it.
@@ -119,6 +146,7 @@ impl Scscf {
             received: Vec::new(),
             outcomes: Vec::new(),
             exchanges: Vec::new(),
+            call: FarEnd::default(),
         }
     }
 
@@ -167,6 +195,12 @@ impl Scscf {
                 let tag = self.tag();
                 return SipMessage::response_to(req, 200, "OK", Some(&tag)).with_content_length();
             }
+            Some("INVITE") => return self.answer_invite(req),
+            // RFC 3261 §17.1.1.3: an ACK gets no response (the edge sends none).
+            Some("ACK") => return SipMessage::response_to(req, 200, "OK", None),
+            Some("BYE") => {
+                return SipMessage::response_to(req, 200, "OK", None).with_content_length()
+            }
             _ => {
                 return SipMessage::response_to(req, 501, "Not Implemented", None)
                     .with_content_length()
@@ -175,6 +209,33 @@ impl Scscf {
         let (resp, impi, outcome) = self.register(req, auth.as_ref());
         self.outcomes.push((impi, outcome));
         resp.with_content_length()
+    }
+
+    /// Answers an INVITE as the far end: 200 with an SDP answer (RFC 3264 §6) from
+    /// `self.call`, its own keys for SRTP offered end to end; 488 without a usable offer.
+    fn answer_invite(&mut self, req: &SipMessage) -> SipMessage {
+        use crate::roles::ue::call::{answer_to, sdp_of, with_sdp, AnswerParams};
+        let tag = self.tag();
+        let Some(offer) = sdp_of(req) else {
+            return SipMessage::response_to(req, 488, "Not Acceptable Here", Some(&tag))
+                .with_content_length();
+        };
+        let fe = self.call.clone();
+        let p = AnswerParams {
+            addr: fe.media_addr,
+            port: 30000,
+            fingerprint: fe.identity.as_ref().map(|i| &i.fingerprint),
+            e2ae: fe.e2ae.as_deref(),
+        };
+        let rand = &mut self.rand;
+        let sdp = answer_to(&offer, &p, |suite| {
+            let mut k = vec![0u8; suite.master_key_len() + suite.master_salt_len()];
+            rand(&mut k);
+            k
+        });
+        let mut r = SipMessage::response_to(req, 200, "OK", Some(&tag));
+        r.push("Contact", &format!("<sip:far@{}>", self.cfg.host));
+        with_sdp(r, &sdp)
     }
 
     fn register(

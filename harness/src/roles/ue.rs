@@ -13,6 +13,12 @@ use crate::mech::secagree::ipsec::{ipsec_offers, IpsecMode, IpsecOffer, IpsecPro
 use crate::mech::sip::SipMessage;
 use std::net::{IpAddr, SocketAddr};
 
+/// INVITE and SDP of the UE (TS 33.328 §7.2.1, §7.3.1).
+pub mod call;
+
+/// The `tls` sec-agree mechanism of the UE (TS 33.203 Annex O; seed 004).
+pub mod tls;
+
 /// Who the UE is and what it offers.
 #[derive(Clone)]
 pub struct UeConfig {
@@ -125,6 +131,13 @@ pub struct Ue {
     last: Option<LastSent>,
     /// TCP segments produced with or after the wire a method returned (sent by the edge).
     outbox: Vec<Wire>,
+    /// Indicates e2ae media security at registration (`sdes-srtp;mediasec`,
+    /// `msrp-tls;mediasec` in Security-Client; TS 24.229 §7.2A.7, TS 33.328 §7.1).
+    pub mediasec: bool,
+    /// The `tls` sec-agree mechanism: what the UE offers and its TLS connection.
+    pub tls: tls::UeTls,
+    /// The MSRP-over-TLS certificate (`Ue::msrp_identity`, roles/ue/call.rs).
+    msrp: std::sync::OnceLock<call::MsrpIdentity>,
 }
 
 fn offer_mechanisms(cfg: &UeConfig, p: &UePorts) -> Vec<Mechanism> {
@@ -171,6 +184,9 @@ impl Ue {
             previous_set: None,
             last: None,
             outbox: Vec::new(),
+            mediasec: false,
+            tls: tls::UeTls::default(),
+            msrp: std::sync::OnceLock::new(),
         };
         ue.ports = ue.fresh_ports();
         ue
@@ -289,6 +305,7 @@ impl Ue {
     /// The initial REGISTER, unprotected, with Security-Client (TS 24.229 §5.1.1.2).
     pub fn initial_register(&mut self) -> (SipMessage, Wire) {
         self.client_sent = offer_mechanisms(&self.cfg, &self.ports);
+        self.client_sent.extend(self.mediasec_mechanisms());
         let expires = self.cfg.expires;
         let msg = self
             .base_register(expires)
@@ -314,6 +331,7 @@ impl Ue {
         if expires > 0 {
             self.ports = self.fresh_ports();
             self.client_sent = offer_mechanisms(&self.cfg, &self.ports);
+            self.client_sent.extend(self.mediasec_mechanisms());
         }
         let pc = self.pcscf_ports(set)?;
         let mut msg = self.base_register(expires);

@@ -281,16 +281,16 @@ pub fn run_case(case: &Case, sut: &Sut, tls: &TlsSut, out_dir: Option<&Path>) ->
         trace: Vec::new(),
         files: Default::default(),
     };
-    if !case.applies_to.topology.contains(&Topology::Tls) {
-        result.reason = Some(
-            "the case is for a P-CSCF, an IMS core or a SEG; the SUT is a TLS endpoint".into(),
-        );
-        return result;
-    }
     if case.applies_to.mechanism == "tls-sec-agree" && !tls.sec_agree_tls {
         result.reason = Some(
             "the endpoint does not negotiate the RFC 3329 `tls` mechanism (profile: sec_agree_tls: false)"
                 .into(),
+        );
+        return result;
+    }
+    if !case.applies_to.topology.contains(&Topology::Tls) {
+        result.reason = Some(
+            "the case is for a P-CSCF, an IMS core or a SEG; the SUT is a TLS endpoint".into(),
         );
         return result;
     }

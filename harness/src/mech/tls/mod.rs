@@ -12,6 +12,7 @@ pub mod handshake;
 pub mod hello;
 mod reader;
 pub mod record;
+pub mod record_crypto;
 pub mod server;
 pub mod suites;
 

@@ -1,6 +1,6 @@
 //! P-CSCF as IMS-ALG for e2ae media security (TS 33.328 §7.1, §7.2.1, §7.3.1): the SDP
 //! rewriting, pure (no I/O, keys come from the caller), step by step as the clauses number
-//! them. Not wired into the P-CSCF yet.
+//! them. Wired into the reference P-CSCF by `roles/pcscf/media.rs`.
 //!
 //! Originating (§7.2.1), per call:
 //! 1. [`originating_offer`] takes the UE's offer (steps 1–3) and returns the offer towards
@@ -96,7 +96,25 @@ pub enum IqInstruction {
         media: usize,
         /// The UE's certificate fingerprint the gateway's TLS session must match.
         ue_fingerprint: Fingerprint,
+        /// The MSRP URIs of the two legs (RFC 4975 §6). Empty from this module: the P-CSCF
+        /// fills them when it anchors the stream at the gateway (`roles/pcscf/media.rs`).
+        paths: MsrpPaths,
     },
+}
+
+/// The `a=path` URIs of an MSRP stream anchored at the IMS Access GW (RFC 4975 §6, §8.2): what
+/// the UE and the core signalled, and the gateway's own URI on each leg as the P-CSCF wrote
+/// it into the SDP (the relay uses them for To-Path/From-Path, RFC 4975 §7.1).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MsrpPaths {
+    /// The UE's `a=path` URIs (as the UE sent them).
+    pub ue: Vec<String>,
+    /// The core's `a=path` URIs (as the core sent them).
+    pub core: Vec<String>,
+    /// The gateway's URI towards the UE (`msrps://<ue_side>/<session-id>;tcp`).
+    pub gw_ue: String,
+    /// The gateway's URI towards the core (`msrp://<core_side>/<session-id>;tcp`).
+    pub gw_core: String,
 }
 
 /// Per-media state kept between offer and answer.
@@ -275,6 +293,7 @@ pub fn originating_answer(
                 iq.push(IqInstruction::Msrp {
                     media: m,
                     ue_fingerprint: fp,
+                    paths: MsrpPaths::default(),
                 });
             }
             _ => {}
@@ -388,6 +407,7 @@ pub fn terminating_answer(
                 iq.push(IqInstruction::Msrp {
                     media: m,
                     ue_fingerprint: fp,
+                    paths: MsrpPaths::default(),
                 });
                 // Step 7: TCP/TLS/MSRP -> TCP/MSRP if the core offered TCP/MSRP; the UE's
                 // fingerprint removed.

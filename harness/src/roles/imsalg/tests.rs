@@ -147,7 +147,8 @@ a=fingerprint:sha-256 AA:BB:CC:DD\r\n"
         iq[1],
         IqInstruction::Msrp {
             media: 2,
-            ue_fingerprint: Fingerprint::parse("sha-256 01:02:03:04").unwrap()
+            ue_fingerprint: Fingerprint::parse("sha-256 01:02:03:04").unwrap(),
+            paths: MsrpPaths::default(),
         }
     );
 }
@@ -287,7 +288,8 @@ m=message 7004 TCP/MSRP *\r\n";
         iq[1],
         IqInstruction::Msrp {
             media: 2,
-            ue_fingerprint: Fingerprint::parse("sha-256 0B:0B").unwrap()
+            ue_fingerprint: Fingerprint::parse("sha-256 0B:0B").unwrap(),
+            paths: MsrpPaths::default(),
         }
     );
 }

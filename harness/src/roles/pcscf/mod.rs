@@ -8,8 +8,10 @@
 //! transport mode), and the core port towards the S-CSCF.
 
 pub mod flaws;
+mod media;
 pub mod policy;
 mod register;
+pub mod tls;
 
 pub use flaws::{Flaw, Flaws};
 pub use policy::AlgPolicy;
@@ -44,6 +46,8 @@ pub struct PcscfConfig {
     pub flaws: Flaws,
     /// Anti-replay window (TS 33.203 M.6.3: on for every SA).
     pub replay_window: u32,
+    /// The `tls` sec-agree mechanism (TS 33.203 Annex O): SIPS port and preference.
+    pub tls: tls::TlsPolicy,
 }
 
 impl PcscfConfig {
@@ -62,6 +66,7 @@ impl PcscfConfig {
             policy: AlgPolicy::default(),
             flaws: Flaws::new(),
             replay_window: crate::mech::esp::replay::DEFAULT_WINDOW,
+            tls: tls::TlsPolicy::default(),
         }
     }
     fn has(&self, f: Flaw) -> bool {
@@ -91,6 +96,8 @@ enum Origin {
     },
     /// From the core, for the UE (sent over SA #3).
     Core { peer: SocketAddr },
+    /// On the TLS session of connection `local`↔`peer` (the `tls` mechanism, see [`tls`]).
+    Tls { local: SocketAddr, peer: SocketAddr },
 }
 
 /// A REGISTER in progress between UE and S-CSCF.
@@ -148,6 +155,12 @@ pub struct Pcscf {
     /// One line per transaction and per dropped packet.
     pub log: Vec<String>,
     now: u64,
+    /// Agreements and registrations of the `tls` mechanism.
+    tls: tls::TlsState,
+    /// The built-in IMS Access GW (TS 33.328 §6.2.1.1): UDP on its ports goes to it.
+    pub agw: super::imsagw::Agw,
+    /// IMS-ALG state (TS 33.328 §7; media.rs).
+    media: media::MediaState,
 }
 
 impl Pcscf {
@@ -168,6 +181,10 @@ impl Pcscf {
         }
         let mut gm = Gm::new(Side::Pcscf, gm_policy, gm_rand);
         gm.verify_icv = !cfg.has(Flaw::NoIcvCheck);
+        let agw = super::imsagw::Agw::new(super::imsagw::AgwConfig {
+            flaws: super::imsagw::AgwFlaws::from_pcscf(&cfg.flaws),
+            ..super::imsagw::AgwConfig::on(cfg.addr)
+        });
         Pcscf {
             cfg,
             gm,
@@ -180,6 +197,9 @@ impl Pcscf {
             cached_401: HashMap::new(),
             log: Vec::new(),
             now: 0,
+            tls: tls::TlsState::default(),
+            agw,
+            media: Default::default(),
         }
     }
 
@@ -209,6 +229,7 @@ impl Pcscf {
         if c.modes.contains(&IpsecMode::UdpEncTunnel) {
             v.push(c.local(c.encap_port));
         }
+        v.extend(self.agw.bindings());
         v
     }
 
@@ -226,6 +247,16 @@ impl Pcscf {
 
     /// Handles what arrived on a socket at time `now` (seconds, any epoch).
     pub fn handle(&mut self, wire: Wire, now: u64) -> Vec<Wire> {
+        if let Wire::Udp {
+            local,
+            peer,
+            payload,
+        } = &wire
+        {
+            if self.agw.owns(*local) {
+                return self.agw.handle(*local, *peer, payload);
+            }
+        }
         let mut out = self.dispatch(wire, now);
         out.extend(self.gm.take_outbox());
         for l in self.gm.stream_log() {
@@ -245,6 +276,11 @@ impl Pcscf {
         let c = &self.cfg;
         match &wire {
             Wire::Ip { .. } => self.on_esp(&wire),
+            Wire::Tls {
+                local,
+                peer,
+                payload,
+            } => self.on_tls(*local, *peer, payload),
             Wire::Udp { local, .. }
                 if local.port() == c.encap_port && c.modes.contains(&IpsecMode::UdpEncTunnel) =>
             {
@@ -365,6 +401,10 @@ impl Pcscf {
             let r = SipMessage::response_to(&msg, 403, "Forbidden", Some("pcscf"));
             return self.send_to_origin(&origin, r);
         }
+        let msg = match self.media_from_ue(msg, &origin) {
+            Ok(m) => m,
+            Err(r) => return self.send_to_origin(&origin, r),
+        };
         self.forward_to_core(msg, origin, None)
     }
 
@@ -423,6 +463,7 @@ impl Pcscf {
         match msg.method().as_deref() {
             Some("REGISTER") if msg.status().is_none() => self.on_register(msg, origin),
             _ if msg.status().is_some() => Vec::new(),
+            _ if self.tls_accepts_outside(peer) => self.forward_to_core(msg, origin, None),
             _ => {
                 // TS 24.229 §5.2.2: after sec-agree, requests must use the SAs.
                 self.log
@@ -452,6 +493,11 @@ impl Pcscf {
                 self.seal_out(set_id, self.cfg.port_ps, ue.port(), &bytes, tcp)
             }
             Origin::Plain { local, peer, tcp } => vec![plain(local, peer, bytes, tcp)],
+            Origin::Tls { local, peer } => vec![Wire::Tls {
+                local,
+                peer,
+                payload: bytes,
+            }],
             Origin::Core { .. } => Vec::new(),
         })
     }
@@ -504,10 +550,15 @@ impl Pcscf {
                 .push(format!("response for unknown branch {branch}"));
             return Vec::new();
         };
+        if msg.status().is_some_and(|c| c < 200) && txn.register.is_none() {
+            // A provisional response (e.g. 180 to an INVITE): the transaction goes on.
+            self.txns.insert(branch.clone(), txn.clone());
+        }
         remove_top_via(&mut msg);
         if let Some(reg) = txn.register.clone() {
             return self.on_register_response(msg, txn, reg);
         }
+        let msg = self.media_from_core_response(msg);
         self.send_to_origin(&txn.origin, msg)
     }
 
@@ -530,6 +581,16 @@ impl Pcscf {
                 peer,
                 payload: r.with_content_length().to_bytes(),
             }];
+        };
+        msg = match self.media_to_ue(msg, reg.set_id) {
+            Ok(m) => m,
+            Err(r) => {
+                return vec![Wire::Udp {
+                    local: self.cfg.local(self.cfg.core_port),
+                    peer,
+                    payload: r.to_bytes(),
+                }]
+            }
         };
         let branch = self.branch();
         let via = format!(
@@ -574,6 +635,7 @@ impl Pcscf {
             return Vec::new();
         };
         remove_top_via(&mut msg);
+        let msg = self.media_from_ue_response(msg);
         match txn.origin {
             Origin::Core { peer } => vec![Wire::Udp {
                 local: self.cfg.local(self.cfg.core_port),
@@ -587,7 +649,10 @@ impl Pcscf {
     /// Sends a response back the way its request came.
     fn send_to_origin(&mut self, origin: &Origin, msg: SipMessage) -> Vec<Wire> {
         if let (Some(b), Some(code)) = (msg.top_via_branch().map(str::to_string), msg.status()) {
-            self.in_progress.remove(&b);
+            if code >= 200 {
+                // Retransmissions are absorbed until the final response (RFC 3261 §16.7).
+                self.in_progress.remove(&b);
+            }
             if code >= 200 && !matches!(origin, Origin::Core { .. }) {
                 let bytes = msg.clone().with_content_length().to_bytes();
                 self.answered.push_back((b, origin.clone(), bytes));
@@ -599,6 +664,11 @@ impl Pcscf {
         let bytes = msg.with_content_length().to_bytes();
         match origin {
             Origin::Plain { local, peer, tcp } => vec![plain(*local, *peer, bytes, *tcp)],
+            Origin::Tls { local, peer } => vec![Wire::Tls {
+                local: *local,
+                peer: *peer,
+                payload: bytes,
+            }],
             Origin::Protected { set_id, ue, tcp } => {
                 let reg = self.regs.values().find(|r| r.set_id == *set_id).cloned();
                 if self.cfg.has(Flaw::WrongSaReply) {

@@ -28,7 +28,7 @@ pub(super) fn requested_expires(msg: &SipMessage) -> u32 {
 }
 
 /// All Security-Client headers of a message as one list (several headers = one list).
-fn security_client(msg: &SipMessage) -> Result<Vec<Mechanism>, String> {
+pub(super) fn security_client(msg: &SipMessage) -> Result<Vec<Mechanism>, String> {
     let mut all = Vec::new();
     for v in msg.headers_named("Security-Client") {
         let p = parse_value(v, ParseMode::Lenient).map_err(|e| e.to_string())?;
@@ -37,7 +37,7 @@ fn security_client(msg: &SipMessage) -> Result<Vec<Mechanism>, String> {
     Ok(all)
 }
 
-fn security_verify(msg: &SipMessage) -> Result<Option<Vec<Mechanism>>, String> {
+pub(super) fn security_verify(msg: &SipMessage) -> Result<Option<Vec<Mechanism>>, String> {
     let mut all = Vec::new();
     let mut seen = false;
     for v in msg.headers_named("Security-Verify") {
@@ -49,7 +49,7 @@ fn security_verify(msg: &SipMessage) -> Result<Option<Vec<Mechanism>>, String> {
 }
 
 /// Adds `integrity-protected` to the Authorization header (TS 24.229 §5.2.2, §7.2A.2).
-fn mark_integrity(msg: &mut SipMessage, value: IntegrityProtected) {
+pub(super) fn mark_integrity(msg: &mut SipMessage, value: IntegrityProtected) {
     let Some(a) = msg.header("Authorization").map(str::to_string) else {
         return;
     };
@@ -78,7 +78,7 @@ fn strip_auts(msg: &mut SipMessage) {
 }
 
 /// Rebuilds WWW-Authenticate without `ck`/`ik` (TS 33.203 §7.2, TS 24.229 §5.2.2.1).
-fn strip_keys(www: &params::AuthParams) -> String {
+pub(super) fn strip_keys(www: &params::AuthParams) -> String {
     let parts: Vec<String> = www
         .params
         .iter()
@@ -161,6 +161,9 @@ impl Pcscf {
                 self.forward_to_core(msg, origin, Some(reg))
             }
             _ => {
+                if let Some(out) = self.tls_register(&mut msg, &origin, &client, &aor, expires) {
+                    return out;
+                }
                 if self.cfg.has(Flaw::CacheChallenge) {
                     if let Some(c) = self.cached_401.get(&aor).cloned() {
                         // Flawed variant: replays the old challenge (same nonce) to the UE.
@@ -206,7 +209,7 @@ impl Pcscf {
         }
     }
 
-    fn pick(&self, client: &[Mechanism]) -> Result<IpsecOffer, String> {
+    pub(super) fn pick(&self, client: &[Mechanism]) -> Result<IpsecOffer, String> {
         let offers: Vec<IpsecOffer> = ipsec_offers(client, ParseMode::Lenient)
             .into_iter()
             .filter_map(|(_, r)| r.ok().map(|(o, _)| o))
@@ -270,6 +273,9 @@ impl Pcscf {
         let code = msg.status().unwrap_or(0);
         self.log
             .push(format!("{}: REGISTER answered {code} by the core", reg.aor));
+        if self.tls_owns(&txn.origin, &reg) {
+            return self.tls_register_response(msg, txn, reg);
+        }
         match code {
             401 => self.on_challenge(msg, txn, reg),
             200..=299 => self.on_registered(msg, txn, reg),
@@ -318,7 +324,7 @@ impl Pcscf {
         let ue_addr = match &txn.origin {
             Origin::Plain { peer, .. } => peer.ip(),
             Origin::Protected { ue, .. } => ue.ip(),
-            Origin::Core { peer } => peer.ip(),
+            Origin::Core { peer } | Origin::Tls { peer, .. } => peer.ip(),
         };
         let live = self.gm.inbound_spis();
         let (spi_pc, spi_ps) = if self.cfg.has(Flaw::ReuseUeSpi) {
@@ -401,7 +407,8 @@ impl Pcscf {
             ..offer
         }
         .to_mechanism();
-        let server_sent = vec![server];
+        let mut server_sent = vec![server];
+        server_sent.extend(self.media_security_server(&reg.client));
         msg.push("Security-Server", &emit(&server_sent));
         if let Some(old) = self.pending.insert(
             reg.aor.clone(),
@@ -467,6 +474,7 @@ impl Pcscf {
             .map(|p| p.dport)
             .unwrap_or(0);
         if answered {
+            self.media_registered(&reg.aor);
             self.pending.remove(&reg.aor);
             // TS 24.229 §5.2.2: the SIP-level lifetime is the registration's plus 30 s.
             let lifetime = u64::from(expires) + 30;
