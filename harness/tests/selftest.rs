@@ -6,7 +6,7 @@ use std::process::Command;
 #[test]
 fn every_flaw_is_caught_by_its_cases_and_nothing_else() {
     let out = Command::new(env!("CARGO_BIN_EXE_imsec"))
-        .args(["selftest", "--jobs", "6"])
+        .args(["selftest", "--jobs", "12"])
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .expect("imsec selftest");
