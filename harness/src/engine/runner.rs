@@ -156,9 +156,16 @@ pub fn run_case(case: &Case, sut: &Sut, reveal_keys: bool, out_dir: Option<&Path
     };
     lab.ue.mediasec = sut.e2ae_media;
     let ids = step_ids(case);
+    // Every harness TLS session writes its keys next to the case's pcapng: the sec-agree TLS
+    // connection, and the UE's MSRP sessions with the access gateway.
+    let msrp = case
+        .steps
+        .iter()
+        .any(|s| matches!(s, Action::Media(m) if m.msrp.is_some()));
     let keylog = out_dir
         .filter(|_| {
-            case.applies_to
+            msrp || case
+                .applies_to
                 .mechanism
                 .eq_ignore_ascii_case("tls-sec-agree")
         })

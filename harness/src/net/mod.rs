@@ -10,6 +10,7 @@ pub mod tcp;
 pub mod tcp_tls;
 pub mod tls;
 pub mod tls_edge;
+pub mod tls_hello;
 pub mod tls_probe;
 
 pub use crate::roles::gm::Wire;

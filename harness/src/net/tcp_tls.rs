@@ -327,18 +327,10 @@ impl Session {
             }
             if !self.established && !self.conn.is_handshaking() {
                 self.established = true;
-                let info = SessionInfo {
-                    version: self
-                        .conn
-                        .protocol_version()
-                        .map(|v| format!("{v:?}"))
-                        .unwrap_or_default(),
-                    cipher_suite: self
-                        .conn
-                        .negotiated_cipher_suite()
-                        .map(|s| format!("{:?}", s.suite()))
-                        .unwrap_or_default(),
-                };
+                let info = SessionInfo::of(
+                    self.conn.protocol_version(),
+                    self.conn.negotiated_cipher_suite(),
+                );
                 note_mut(notes, self.note, |n| n.established = Some(info));
             }
             if state.plaintext_bytes_to_read() > 0 {

@@ -11,6 +11,8 @@
 //! Certificates for the lab are made by [`TestPki`] (rcgen): a CA and end-entity certificates
 //! signed by it, current, expired or not yet valid, for any name.
 
+use crate::mech::sdp::Fingerprint;
+use crate::roles::imsagw::fingerprint_of;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
@@ -389,8 +391,9 @@ pub fn client_config(
         .with_protocol_versions(versions(o.tls13_only))?;
     let mut cfg = b.with_root_certificates(roots).with_no_client_auth();
     if o.no_verify {
+        // The `no_verify` flaw: every certificate accepted, signatures still checked.
         cfg.dangerous()
-            .set_certificate_verifier(Arc::new(AcceptAnyCert(provider())));
+            .set_certificate_verifier(Arc::new(LeafCapture::new(provider(), None)));
     }
     if let Some(k) = &o.keylog {
         cfg.key_log = k.clone();
@@ -398,23 +401,16 @@ pub fn client_config(
     Ok(Arc::new(cfg))
 }
 
-/// The `no_verify` flaw: every certificate accepted, signatures still checked.
-#[derive(Debug)]
-struct AcceptAnyCert(Arc<rustls::crypto::CryptoProvider>);
+/// The handshake signature checks every verifier of ours makes with a provider's
+/// algorithms (RFC 8446 §4.4.3 CertificateVerify, RFC 5246 §7.4.8): the certificate may be
+/// accepted for any reason, the peer still proves possession of its key. Shared by the
+/// [`ServerCertVerifier`] and `ClientCertVerifier` impls.
+#[derive(Debug, Clone)]
+pub struct SignatureChecks(pub Arc<rustls::crypto::CryptoProvider>);
 
-impl ServerCertVerifier for AcceptAnyCert {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
+impl SignatureChecks {
+    /// A TLS 1.2 signature over `message` by `cert`'s key.
+    pub fn tls12(
         &self,
         message: &[u8],
         cert: &CertificateDer<'_>,
@@ -428,7 +424,8 @@ impl ServerCertVerifier for AcceptAnyCert {
         )
     }
 
-    fn verify_tls13_signature(
+    /// A TLS 1.3 signature over `message` by `cert`'s key.
+    pub fn tls13(
         &self,
         message: &[u8],
         cert: &CertificateDer<'_>,
@@ -442,8 +439,94 @@ impl ServerCertVerifier for AcceptAnyCert {
         )
     }
 
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+    /// The signature schemes the provider verifies.
+    pub fn schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Whether `der` has the fingerprint `expected` (RFC 8122 §5: the hash of the DER
+/// certificate; only `sha-256` is computed, any other hash function never matches).
+pub fn matches_fingerprint(der: &[u8], expected: &Fingerprint) -> bool {
+    expected.hash.eq_ignore_ascii_case("sha-256") && fingerprint_of(der).value == expected.value
+}
+
+/// A server certificate verifier that keeps the leaf the server sent and accepts it without
+/// a CA path: any leaf (`require` `None`: the `no_verify` flaw, or a probe that only looks
+/// at the certificate), or only a leaf whose fingerprint is `require` (RFC 4975 §14.1,
+/// RFC 8122 §5: a self-signed certificate authenticated by the SDP `a=fingerprint`).
+/// Handshake signatures are still checked ([`SignatureChecks`]). The leaf is kept before
+/// the verdict, so a refused or later-failing server still shows its certificate.
+#[derive(Debug)]
+pub struct LeafCapture {
+    sigs: SignatureChecks,
+    require: Option<Fingerprint>,
+    leaf: Mutex<Option<Vec<u8>>>,
+}
+
+impl LeafCapture {
+    pub fn new(
+        provider: Arc<rustls::crypto::CryptoProvider>,
+        require: Option<Fingerprint>,
+    ) -> Self {
+        Self {
+            sigs: SignatureChecks(provider),
+            require,
+            leaf: Mutex::new(None),
+        }
+    }
+
+    /// The DER of the last leaf certificate a server sent.
+    pub fn leaf(&self) -> Option<Vec<u8>> {
+        self.leaf.lock().ok().and_then(|g| g.clone())
+    }
+}
+
+impl ServerCertVerifier for LeafCapture {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Ok(mut g) = self.leaf.lock() {
+            *g = Some(end_entity.as_ref().to_vec());
+        }
+        let ok = self
+            .require
+            .as_ref()
+            .is_none_or(|f| matches_fingerprint(end_entity.as_ref(), f));
+        if ok {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::ApplicationVerificationFailure,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.sigs.tls12(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.sigs.tls13(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.sigs.schemes()
     }
 }
 
@@ -488,15 +571,22 @@ where
 }
 
 fn info<S: rustls::SideData>(c: &rustls::ConnectionCommon<S>) -> SessionInfo {
-    SessionInfo {
-        version: c
-            .protocol_version()
-            .map(|v| format!("{v:?}"))
-            .unwrap_or_default(),
-        cipher_suite: c
-            .negotiated_cipher_suite()
-            .map(|s| format!("{:?}", s.suite()))
-            .unwrap_or_default(),
+    SessionInfo::of(c.protocol_version(), c.negotiated_cipher_suite())
+}
+
+impl SessionInfo {
+    /// The facts as rustls names them (`{:?}` of the version and the suite; empty when the
+    /// handshake has not settled them).
+    pub fn of(
+        version: Option<rustls::ProtocolVersion>,
+        suite: Option<rustls::SupportedCipherSuite>,
+    ) -> Self {
+        SessionInfo {
+            version: version.map(|v| format!("{v:?}")).unwrap_or_default(),
+            cipher_suite: suite
+                .map(|s| format!("{:?}", s.suite()))
+                .unwrap_or_default(),
+        }
     }
 }
 

@@ -143,18 +143,10 @@ impl Conn {
             };
             if !established && !self.conn.is_handshaking() {
                 established = true;
-                let info = SessionInfo {
-                    version: self
-                        .conn
-                        .protocol_version()
-                        .map(|v| format!("{v:?}"))
-                        .unwrap_or_default(),
-                    cipher_suite: self
-                        .conn
-                        .negotiated_cipher_suite()
-                        .map(|s| format!("{:?}", s.suite()))
-                        .unwrap_or_default(),
-                };
+                let info = SessionInfo::of(
+                    self.conn.protocol_version(),
+                    self.conn.negotiated_cipher_suite(),
+                );
                 let _ = self.tx.send(TlsEvent::Established { local, peer, info });
             }
             if state.plaintext_bytes_to_read() > 0 {

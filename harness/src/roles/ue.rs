@@ -3,7 +3,7 @@
 
 use super::gm::{Delivered, Drop, Gm, GmPolicy, SealOpts, Side, Wire};
 use super::{RandSource, SipTransport};
-use crate::mech::aka::{sqn_to_u64, ue_authenticate, AkaFailure, Autn, SqnPolicy};
+use crate::mech::aka::{sqn_to_u64, ue_authenticate, AkaFailure, Autn, SqnPolicy, UeSuccess};
 use crate::mech::algorithms::{EncAlg, IntegAlg};
 use crate::mech::digest::{self, params, AkaAlgorithm, AkaNonce, DigestInput, Qop};
 use crate::mech::esp::saset::{Endpoint, Mode, SaSet, SaSetInput};
@@ -363,8 +363,13 @@ impl Ue {
         Ok((self.sa(set, 4)?.dport, self.sa(set, 1)?.dport))
     }
 
-    /// Handles the 401: AKA on the UE side, then the SA set from Security-Server.
-    pub fn on_challenge(&mut self, resp: &SipMessage) -> Result<Challenge, UeError> {
+    /// The 401 a REGISTER got: its challenge, AKA on the UE side (TS 33.102 §6.3.3; the
+    /// UE's SQN advances on success) and the P-CSCF's Security-Server mechanisms (RFC 3329
+    /// §2.3.1, parsed leniently).
+    fn authenticate_401(
+        &mut self,
+        resp: &SipMessage,
+    ) -> Result<(params::AuthParams, UeSuccess, Vec<Mechanism>), UeError> {
         if resp.status() != Some(401) {
             return Err(UeError::Unexpected {
                 want: "401".into(),
@@ -399,6 +404,12 @@ impl Ue {
                 parse_value(v, ParseMode::Lenient).map_err(|e| UeError::Server(e.to_string()))?;
             server.extend(p.mechanisms);
         }
+        Ok((ch, ok, server))
+    }
+
+    /// Handles the 401: AKA on the UE side, then the SA set from Security-Server.
+    pub fn on_challenge(&mut self, resp: &SipMessage) -> Result<Challenge, UeError> {
+        let (ch, ok, server) = self.authenticate_401(resp)?;
         let mut offers: Vec<IpsecOffer> = ipsec_offers(&server, ParseMode::Lenient)
             .into_iter()
             .filter_map(|(_, r)| r.ok().map(|(o, _)| o))
@@ -497,37 +508,31 @@ impl Ue {
         self.send_unprotected(msg)
     }
 
-    /// The protected REGISTER answering the challenge, over the new set.
-    pub fn protected_register(&mut self, o: &RegisterOpts) -> Result<(SipMessage, Wire), UeError> {
-        let c = self
-            .challenge
-            .clone()
-            .ok_or_else(|| UeError::Sa("no challenge".into()))?;
-        let expires = o.expires.unwrap_or(self.cfg.expires);
-        let mut msg = self.base_register(expires);
-        let nonce = c.challenge.get("nonce").unwrap_or("").to_string();
-        let realm = c
-            .challenge
+    /// The Authorization header value of a REGISTER answering `challenge` (RFC 3310 §3.2 /
+    /// RFC 2617 §3.2.2 Digest AKA response, TS 33.203 §6.1): the password from `res` (and
+    /// `ik`/`ck` for AKAv2), `qop=auth` when the challenge offers it, with a fresh cnonce.
+    fn authorization(
+        &mut self,
+        challenge: &params::AuthParams,
+        res: &[u8],
+        ik: &[u8; 16],
+        ck: &[u8; 16],
+    ) -> String {
+        let nonce = challenge.get("nonce").unwrap_or("").to_string();
+        let realm = challenge
             .get("realm")
             .unwrap_or(&self.cfg.realm)
             .to_string();
         let uri = format!("sip:{}", self.cfg.realm);
-        let res: Vec<u8> = if o.wrong_response {
-            vec![0u8; 8]
-        } else {
-            c.res.to_vec()
-        };
-        let alg = c
-            .challenge
+        let alg = challenge
             .get("algorithm")
             .and_then(AkaAlgorithm::from_token)
             .unwrap_or(AkaAlgorithm::AkaV1Md5);
-        let pw = digest::password(alg, &res, Some(&c.ik), Some(&c.ck)).unwrap_or_default();
+        let pw = digest::password(alg, res, Some(ik), Some(ck)).unwrap_or_default();
         let mut cn = [0u8; 8];
         (self.rand)(&mut cn);
         let cnonce = hex::encode(cn);
-        let qop_auth = c
-            .challenge
+        let qop_auth = challenge
             .get("qop")
             .is_some_and(|q| q.split(',').any(|t| t.trim() == "auth"));
         let qop = if qop_auth {
@@ -556,6 +561,23 @@ impl Ue {
         if qop_auth {
             auth.push_str(&format!(", qop=auth, nc=00000001, cnonce=\"{cnonce}\""));
         }
+        auth
+    }
+
+    /// The protected REGISTER answering the challenge, over the new set.
+    pub fn protected_register(&mut self, o: &RegisterOpts) -> Result<(SipMessage, Wire), UeError> {
+        let c = self
+            .challenge
+            .clone()
+            .ok_or_else(|| UeError::Sa("no challenge".into()))?;
+        let expires = o.expires.unwrap_or(self.cfg.expires);
+        let mut msg = self.base_register(expires);
+        let res: Vec<u8> = if o.wrong_response {
+            vec![0u8; 8]
+        } else {
+            c.res.to_vec()
+        };
+        let auth = self.authorization(&c.challenge, &res, &c.ik, &c.ck);
         msg.push("Authorization", &auth);
         let client = o.client.clone().unwrap_or_else(|| self.client_sent.clone());
         if !client.is_empty() {

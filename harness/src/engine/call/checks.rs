@@ -11,7 +11,7 @@ use crate::mech::sdp::offer_answer::ims_acceptable;
 use crate::mech::sdp::{CryptoAttr, E2ae, Fingerprint, Proto, Sdp};
 use crate::mech::sip::SipMessage;
 use serde::{Deserialize, Serialize};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 /// What must hold of one media description of the SDP a side received.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -151,39 +151,18 @@ fn all_fingerprints(sdp: Option<&Sdp>) -> Vec<Fingerprint> {
 
 /// The addresses media `m` of `sdp` signals: its `c=`/`m=` and its `a=path` authorities.
 fn signalled_addrs(sdp: &Sdp, m: usize) -> Vec<SocketAddr> {
-    let mut v: Vec<SocketAddr> = media_addr(sdp, m).into_iter().collect();
+    let mut v: Vec<SocketAddr> = sdp.media_socket(m).into_iter().collect();
     if let Some(p) = sdp.media().get(m).and_then(|md| md.path()) {
         v.extend(p.into_iter().filter_map(uri_authority));
     }
     v
 }
 
-/// The `c=` (media level, else session level) address and m= port of media `m`.
-fn media_addr(sdp: &Sdp, m: usize) -> Option<SocketAddr> {
-    let md = sdp.media();
-    let md = md.get(m)?;
-    let port = md.line()?.port;
-    let conn = md
-        .lines()
-        .iter()
-        .find(|l| l.kind == 'c')
-        .or_else(|| sdp.session_lines().iter().find(|l| l.kind == 'c'))?;
-    let ip: IpAddr = conn
-        .value
-        .split(' ')
-        .nth(2)?
-        .split('/')
-        .next()?
-        .parse()
-        .ok()?;
-    Some(SocketAddr::new(ip, port))
-}
-
 /// `anchored`: why media `m` of `sdp` is not anchored away from `other`, if it is not.
 fn not_anchored(sdp: &Sdp, m: usize, other: Option<&Sdp>) -> Option<String> {
     let md = sdp.media();
     let md = md.get(m)?;
-    let Some(addr) = media_addr(sdp, m) else {
+    let Some(addr) = sdp.media_socket(m) else {
         return Some("no c=/m= address".into());
     };
     let Some(first) = md.path().and_then(|p| p.first().map(|s| s.to_string())) else {

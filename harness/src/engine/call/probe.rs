@@ -9,13 +9,11 @@
 //! client (e.g. it checks the client's fingerprint) still shows its certificate.
 
 use crate::mech::sdp::{Fingerprint, Proto, Sdp};
+use crate::net::tls::LeafCapture;
 use crate::roles::imsagw::fingerprint_of;
 use crate::roles::ue::call::MsrpIdentity;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What a probe of one MSRP media found.
@@ -70,16 +68,13 @@ pub fn leaf_fingerprint(
     timeout: Duration,
 ) -> Result<Fingerprint, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let seen = Arc::new(Mutex::new(None));
-    let verifier = Arc::new(Capture {
-        provider: provider.clone(),
-        leaf: seen.clone(),
-    });
+    // Accepts any server certificate (signatures still checked) and keeps the leaf.
+    let verifier = Arc::new(LeafCapture::new(provider.clone(), None));
     let b = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(rustls::ALL_VERSIONS)
         .map_err(|e| e.to_string())?
         .dangerous()
-        .with_custom_certificate_verifier(verifier);
+        .with_custom_certificate_verifier(verifier.clone());
     let cfg = match client {
         Some(id) => {
             let t = id.tls_identity();
@@ -92,68 +87,11 @@ pub fn leaf_fingerprint(
         TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("TCP to {addr}: {e}"))?;
     let name = addr.ip().to_string();
     let done = crate::net::tls::connect(Arc::new(cfg), &name, sock, timeout);
-    let leaf = seen.lock().ok().and_then(|g| g.clone());
+    let leaf = verifier.leaf();
     match (leaf, done) {
         (Some(der), _) => Ok(fingerprint_of(&der)),
         (None, Err(e)) => Err(format!("TLS with {addr}: {e:?}")),
         (None, Ok(_)) => Err(format!("TLS with {addr}: no certificate")),
-    }
-}
-
-/// Accepts any server certificate (signatures still checked) and keeps the leaf.
-#[derive(Debug)]
-struct Capture {
-    provider: Arc<rustls::crypto::CryptoProvider>,
-    leaf: Arc<Mutex<Option<Vec<u8>>>>,
-}
-
-impl ServerCertVerifier for Capture {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if let Ok(mut g) = self.leaf.lock() {
-            *g = Some(end_entity.as_ref().to_vec());
-        }
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
     }
 }
 

@@ -5,19 +5,16 @@
 //! was accepted. Started per case on a free loopback port, stopped when the case ends.
 
 use super::profile::{TlsFlaw, TlsFlaws, BUILTIN_NAME};
-use crate::mech::tls::hello::Extension;
-use crate::mech::tls::{
-    record, suites, ContentType, HandshakeBuffer, HandshakeMsg, HandshakeType, RecordRepr,
-    ServerHello, TLS1_2,
-};
+use crate::mech::tls::{suites, HandshakeType, TLS1_2};
 use crate::net::tls::{accept_after, server_config, Identity, ServerOptions, TestPki, Validity};
+use crate::net::tls_hello::{handshake_record, read_client_hello, server_hello_record};
 use rustls::pki_types::CertificateDer;
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A running built-in endpoint.
 pub struct BuiltinTls {
@@ -87,38 +84,8 @@ impl BuiltinTls {
 
 const IO_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Reads until the first handshake message (the ClientHello) is complete; returns the raw
-/// octets read and the message.
-fn read_client_hello(sock: &mut TcpStream) -> Option<(Vec<u8>, HandshakeMsg)> {
-    let end = Instant::now() + IO_TIMEOUT;
-    let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let mut rest = &got[..];
-        let mut hs = HandshakeBuffer::default();
-        while let Ok(Some((rec, used))) = record::next_record(rest) {
-            if rec.content_type() == ContentType::Handshake as u8 {
-                hs.push(rec.fragment()).ok()?;
-            }
-            rest = rest.get(used..).unwrap_or(&[]);
-        }
-        if let Ok(Some(m)) = hs.next_message() {
-            return Some((got, m));
-        }
-        let left = end.saturating_duration_since(Instant::now());
-        if left.is_zero() || got.len() > 64 * 1024 {
-            return None;
-        }
-        sock.set_read_timeout(Some(left)).ok()?;
-        match sock.read(&mut buf) {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => got.extend_from_slice(buf.get(..n).unwrap_or(&[])),
-        }
-    }
-}
-
 fn serve(mut sock: TcpStream, flaws: &TlsFlaws, id: &Identity, cfg: Arc<rustls::ServerConfig>) {
-    let Some((raw, msg)) = read_client_hello(&mut sock) else {
+    let Some((raw, msg)) = read_client_hello(&mut sock, IO_TIMEOUT) else {
         return;
     };
     if msg.msg_type != HandshakeType::ClientHello as u8 {
@@ -176,16 +143,6 @@ fn serve(mut sock: TcpStream, flaws: &TlsFlaws, id: &Identity, cfg: Arc<rustls::
 /// ServerHello (chosen `version` and `suite`), Certificate and ServerHelloDone as TLS ≤ 1.2
 /// handshake records (RFC 5246 §7.4.1.3, §7.4.2, §7.4.5).
 fn server_flight(version: u16, suite: u16, chain: &[CertificateDer<'static>]) -> Vec<u8> {
-    let mut random = [0u8; 32];
-    (crate::roles::os_rand())(&mut random);
-    let sh = ServerHello {
-        legacy_version: version,
-        random,
-        session_id: Vec::new(),
-        cipher_suite: suite,
-        compression_method: 0,
-        extensions: vec![Extension::renegotiation_info()],
-    };
     let mut certs = Vec::new();
     for c in chain {
         let der = c.as_ref();
@@ -198,24 +155,16 @@ fn server_flight(version: u16, suite: u16, chain: &[CertificateDer<'static>]) ->
         .unwrap_or(&[])
         .to_vec();
     cert_body.extend_from_slice(&certs);
-    let mut out = Vec::new();
-    for (t, body) in [
-        (HandshakeType::ServerHello, sh.emit_body()),
-        (HandshakeType::Certificate, cert_body),
-        (HandshakeType::ServerHelloDone, Vec::new()),
-    ] {
-        out.extend(
-            RecordRepr {
-                content_type: ContentType::Handshake,
-                version,
-                fragment: HandshakeMsg {
-                    msg_type: t as u8,
-                    body,
-                }
-                .emit(),
-            }
-            .emit(),
-        );
-    }
+    let mut out = server_hello_record(version, suite);
+    out.extend(handshake_record(
+        version,
+        HandshakeType::Certificate,
+        cert_body,
+    ));
+    out.extend(handshake_record(
+        version,
+        HandshakeType::ServerHelloDone,
+        Vec::new(),
+    ));
     out
 }

@@ -342,6 +342,29 @@ impl Sdp {
             .collect()
     }
 
+    /// The media address of media `m`: the address of its `c=` line (media level, else
+    /// session level; RFC 8866 §5.7) and the port of its m= line (§5.14). `None` when there
+    /// is no such media, no `c=` line, or the address does not parse.
+    pub fn media_socket(&self, m: usize) -> Option<std::net::SocketAddr> {
+        let md = self.media();
+        let md = md.get(m)?;
+        let port = md.line()?.port;
+        let conn = md
+            .lines()
+            .iter()
+            .find(|l| l.kind == 'c')
+            .or_else(|| self.session_lines().iter().find(|l| l.kind == 'c'))?;
+        let addr: std::net::IpAddr = conn
+            .value
+            .split(' ')
+            .nth(2)?
+            .split('/')
+            .next()?
+            .parse()
+            .ok()?;
+        Some(std::net::SocketAddr::new(addr, port))
+    }
+
     /// Session-level lines (before the first m=).
     pub fn session_lines(&self) -> &[Line] {
         let end = self

@@ -36,7 +36,8 @@
 //! idle connections.
 
 use crate::mech::sdp::Fingerprint;
-use crate::roles::imsagw::fingerprint_of;
+pub use crate::net::tls::matches_fingerprint;
+use crate::net::tls::SignatureChecks;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
@@ -428,7 +429,7 @@ fn server_config(
 ) -> Result<Arc<rustls::ServerConfig>, rustls::Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = Arc::new(FingerprintVerifier {
-        provider: provider.clone(),
+        sigs: SignatureChecks(provider.clone()),
         expected: expected.clone(),
         accept_any: spec.no_fingerprint_check,
     });
@@ -439,17 +440,11 @@ fn server_config(
     Ok(Arc::new(cfg))
 }
 
-/// Whether `der` has the fingerprint `expected` (RFC 8122 §5: the hash of the DER
-/// certificate; only `sha-256` is computed, any other hash function never matches).
-pub fn matches_fingerprint(der: &[u8], expected: &Fingerprint) -> bool {
-    expected.hash.eq_ignore_ascii_case("sha-256") && fingerprint_of(der).value == expected.value
-}
-
 /// RFC 4975 §14.2 / RFC 8122 §5: the UE's (self-signed) certificate is accepted when its
 /// fingerprint is the one the UE signalled in SDP; no CA path is built.
 #[derive(Debug)]
 struct FingerprintVerifier {
-    provider: Arc<rustls::crypto::CryptoProvider>,
+    sigs: SignatureChecks,
     expected: Fingerprint,
     /// Flaw `agw-msrp-no-fingerprint-check`.
     accept_any: bool,
@@ -485,12 +480,7 @@ impl ClientCertVerifier for FingerprintVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.sigs.tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -499,18 +489,11 @@ impl ClientCertVerifier for FingerprintVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.sigs.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.sigs.schemes()
     }
 }
 

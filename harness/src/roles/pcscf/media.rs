@@ -70,26 +70,29 @@ struct Call<S> {
     answered: Option<Sdp>,
 }
 
-/// The media address of media `m`: its `c=` (media level, else session level) and m= port
-/// (RFC 8866 §5.7, §5.14).
+impl<S> Call<S> {
+    /// A call after its offer: the offerer's media addresses and `a=setup` from `offer`.
+    fn new(
+        session: S,
+        ports: Vec<Option<StreamPorts>>,
+        paths: Vec<MsrpPaths>,
+        offer: &Sdp,
+    ) -> Self {
+        let n = offer.media().len();
+        Call {
+            session,
+            ports,
+            peers: (0..n).map(|m| media_peer(offer, m)).collect(),
+            paths,
+            setups: (0..n).map(|m| setup_of(offer, m)).collect(),
+            answered: None,
+        }
+    }
+}
+
+/// The media address of media `m` ([`Sdp::media_socket`]).
 fn media_peer(sdp: &Sdp, m: usize) -> Option<SocketAddr> {
-    let md = sdp.media();
-    let md = md.get(m)?;
-    let port = md.line()?.port;
-    let conn = md
-        .lines()
-        .iter()
-        .find(|l| l.kind == 'c')
-        .or_else(|| sdp.session_lines().iter().find(|l| l.kind == 'c'))?;
-    let addr: IpAddr = conn
-        .value
-        .split(' ')
-        .nth(2)?
-        .split('/')
-        .next()?
-        .parse()
-        .ok()?;
-    Some(SocketAddr::new(addr, port))
+    sdp.media_socket(m)
 }
 
 /// Points media `m` at `to`: the m= port, and a media-level `c=` line (replaced if there is
@@ -470,43 +473,56 @@ impl Pcscf {
         let Some(ports) = self.allocate(&session.media) else {
             return Err(refuse("IMS Access GW: no free stream".into(), self));
         };
+        // §7.2.1 step 3: the offer towards the core names the gateway's core side.
+        let paths = self.anchor_offer(&offer, &mut out, &ports, &session.media, true);
+        let call = Call::new(session, ports, paths, &offer);
+        if let Some(old) = self.media.orig.insert(call_id, call) {
+            self.release(&old);
+        }
+        Ok(with_body(msg, &out))
+    }
+
+    /// Anchors every stream of the rewritten offer `out` on the gateway side facing the
+    /// offer's receiver: the core side when `towards_core` (§7.2.1 step 3, an originating
+    /// offer), else the UE side (§7.3.1 step 4, a terminating one). SRTP streams get the
+    /// gateway's address in `c=`/`m=`, MSRP streams also its `a=path` and `a=setup:passive`.
+    /// Returns per media the offerer's paths and the gateway's leg written into the offer.
+    fn anchor_offer(
+        &mut self,
+        offer: &Sdp,
+        out: &mut Sdp,
+        ports: &[Option<StreamPorts>],
+        plans: &[MediaPlan],
+        towards_core: bool,
+    ) -> Vec<MsrpPaths> {
         let mut paths = Vec::new();
         for (m, p) in ports.iter().enumerate() {
-            let mut legs = MsrpPaths {
-                ue: paths_of(&offer, m),
-                ..MsrpPaths::default()
-            };
-            match (p, session.media.get(m)) {
+            let mut legs = MsrpPaths::default();
+            if towards_core {
+                legs.ue = paths_of(offer, m);
+            } else {
+                legs.core = paths_of(offer, m);
+            }
+            let side = |p: &StreamPorts| if towards_core { p.core_side } else { p.ue_side };
+            match (p, plans.get(m)) {
                 (Some(p), Some(MediaPlan::Srtp { .. })) => {
-                    if let Err(e) = anchor(&mut out, m, p.core_side) {
+                    if let Err(e) = anchor(out, m, side(p)) {
                         self.log.push(format!("IMS-ALG: anchoring media {m}: {e}"));
                     }
                 }
-                // §7.2.1 step 3: the offer towards the core names the gateway's core side.
                 (Some(p), Some(MediaPlan::Msrp { .. })) => {
-                    legs.gw_core = self.anchor_msrp_leg(&mut out, m, p.core_side, Setup::Passive);
+                    let gw = self.anchor_msrp_leg(out, m, side(p), Setup::Passive);
+                    if towards_core {
+                        legs.gw_core = gw;
+                    } else {
+                        legs.gw_ue = gw;
+                    }
                 }
                 _ => {}
             }
             paths.push(legs);
         }
-        let peers = (0..offer.media().len())
-            .map(|m| media_peer(&offer, m))
-            .collect();
-        let call = Call {
-            session,
-            ports,
-            peers,
-            paths,
-            setups: (0..offer.media().len())
-                .map(|m| setup_of(&offer, m))
-                .collect(),
-            answered: None,
-        };
-        if let Some(old) = self.media.orig.insert(call_id, call) {
-            self.release(&old);
-        }
-        Ok(with_body(msg, &out))
+        paths
     }
 
     /// The `alg-accept-null-srtp` variant: an offer whose SDES lines are all unacceptable is
@@ -546,31 +562,51 @@ impl Pcscf {
         Ok((out, session))
     }
 
-    /// §7.2.1 steps 6–8: the core's response to an originating INVITE, towards the UE.
-    pub(super) fn media_from_core_response(&mut self, msg: SipMessage) -> SipMessage {
-        if !is_invite_response(&msg) {
-            return msg;
+    /// The call an INVITE response with an SDP answer belongs to, in the table `calls`
+    /// picks (originating or terminating): `(Call-ID, status, answer, call)` when the answer
+    /// is still to be rewritten. Otherwise `Err(None)`: the response goes on unchanged (not
+    /// an INVITE response, no SDP or no such call; a failure response, whose call is
+    /// released), or `Err(Some(sdp))`: the answer already rewritten for a provisional
+    /// response, repeated (the call ends with a final response).
+    fn answer_for<S: Clone>(
+        &mut self,
+        msg: &SipMessage,
+        calls: fn(&mut MediaState) -> &mut HashMap<String, Call<S>>,
+    ) -> Result<(String, u16, Sdp, Call<S>), Option<Sdp>> {
+        if !is_invite_response(msg) {
+            return Err(None);
         }
         let Some(call_id) = msg.call_id().map(str::to_string) else {
-            return msg;
+            return Err(None);
         };
         let code = msg.status().unwrap_or(0);
         if code >= 300 {
-            if let Some(call) = self.media.orig.remove(&call_id) {
+            if let Some(call) = calls(&mut self.media).remove(&call_id) {
                 self.release(&call);
             }
-            return msg;
+            return Err(None);
         }
-        let (Some(answer), Some(call)) = (sdp_of(&msg), self.media.orig.get(&call_id).cloned())
+        let (Some(answer), Some(call)) =
+            (sdp_of(msg), calls(&mut self.media).get(&call_id).cloned())
         else {
-            return msg;
+            return Err(None);
         };
-        if let Some(done) = &call.answered {
+        if let Some(done) = call.answered {
             if code >= 200 {
-                self.media.orig.remove(&call_id);
+                calls(&mut self.media).remove(&call_id);
             }
-            return with_body(msg, done);
+            return Err(Some(done));
         }
+        Ok((call_id, code, answer, call))
+    }
+
+    /// §7.2.1 steps 6–8: the core's response to an originating INVITE, towards the UE.
+    pub(super) fn media_from_core_response(&mut self, msg: SipMessage) -> SipMessage {
+        let (call_id, code, answer, call) = match self.answer_for(&msg, |m| &mut m.orig) {
+            Ok(x) => x,
+            Err(None) => return msg,
+            Err(Some(done)) => return with_body(msg, &done),
+        };
         let gw = self.gw_fingerprint();
         // K12: fresh from the P-CSCF's source; the flawed variant reuses the UE's K11.
         let mut ue_keys: Vec<Vec<u8>> = call
@@ -749,39 +785,9 @@ impl Pcscf {
                     .with_content_length(),
             );
         };
-        let mut paths = Vec::new();
-        for (m, p) in ports.iter().enumerate() {
-            let mut legs = MsrpPaths {
-                core: paths_of(&offer, m),
-                ..MsrpPaths::default()
-            };
-            match (p, session.media.get(m)) {
-                (Some(p), Some(MediaPlan::Srtp { .. })) => {
-                    if let Err(e) = anchor(&mut out, m, p.ue_side) {
-                        self.log.push(format!("IMS-ALG: anchoring media {m}: {e}"));
-                    }
-                }
-                // §7.3.1 step 4: the offer to the UE names the gateway's UE side.
-                (Some(p), Some(MediaPlan::Msrp { .. })) => {
-                    legs.gw_ue = self.anchor_msrp_leg(&mut out, m, p.ue_side, Setup::Passive);
-                }
-                _ => {}
-            }
-            paths.push(legs);
-        }
-        let peers = (0..offer.media().len())
-            .map(|m| media_peer(&offer, m))
-            .collect();
-        let call = Call {
-            session,
-            ports,
-            peers,
-            paths,
-            setups: (0..offer.media().len())
-                .map(|m| setup_of(&offer, m))
-                .collect(),
-            answered: None,
-        };
+        // §7.3.1 step 4: the offer to the UE names the gateway's UE side.
+        let paths = self.anchor_offer(&offer, &mut out, &ports, &session.media, false);
+        let call = Call::new(session, ports, paths, &offer);
         if let Some(old) = self.media.term.insert(call_id, call) {
             self.release(&old);
         }
@@ -790,29 +796,11 @@ impl Pcscf {
 
     /// §7.3.1 steps 5–7: the UE's response to a terminating INVITE, towards the core.
     pub(super) fn media_from_ue_response(&mut self, msg: SipMessage) -> SipMessage {
-        if !is_invite_response(&msg) {
-            return msg;
-        }
-        let Some(call_id) = msg.call_id().map(str::to_string) else {
-            return msg;
+        let (call_id, code, answer, call) = match self.answer_for(&msg, |m| &mut m.term) {
+            Ok(x) => x,
+            Err(None) => return msg,
+            Err(Some(done)) => return with_body(msg, &done),
         };
-        let code = msg.status().unwrap_or(0);
-        if code >= 300 {
-            if let Some(call) = self.media.term.remove(&call_id) {
-                self.release(&call);
-            }
-            return msg;
-        }
-        let (Some(answer), Some(call)) = (sdp_of(&msg), self.media.term.get(&call_id).cloned())
-        else {
-            return msg;
-        };
-        if let Some(done) = &call.answered {
-            if code >= 200 {
-                self.media.term.remove(&call_id);
-            }
-            return with_body(msg, done);
-        }
         let (mut out, mut iq) = match imsalg::terminating_answer(&call.session, &answer) {
             Ok(x) => x,
             Err(e) => {

@@ -9,10 +9,8 @@
 //! writing the session keys to the key log). The UE never presents a certificate.
 
 use super::{Ue, UeError};
-use crate::mech::aka::{sqn_to_u64, ue_authenticate, AkaFailure, Autn, SqnPolicy};
-use crate::mech::digest::{self, params, AkaAlgorithm, AkaNonce, DigestInput, Qop};
-use crate::mech::milenage::Milenage;
-use crate::mech::secagree::header::{emit, parse_value, Mechanism, Mode as ParseMode};
+use crate::mech::digest::params;
+use crate::mech::secagree::header::{emit, Mechanism};
 use crate::mech::sip::SipMessage;
 use crate::roles::gm::Wire;
 use std::net::SocketAddr;
@@ -180,40 +178,7 @@ impl Ue {
     /// The 401: AKA (TS 33.102 §6.3) and the P-CSCF's Security-Server, which must name `tls`
     /// for this flow to go on. Returns the Security-Server list.
     pub fn tls_on_challenge(&mut self, resp: &SipMessage) -> Result<Vec<Mechanism>, UeError> {
-        if resp.status() != Some(401) {
-            return Err(UeError::Unexpected {
-                want: "401".into(),
-                got: resp.start.to_string(),
-            });
-        }
-        let www = resp
-            .header("WWW-Authenticate")
-            .ok_or_else(|| UeError::Challenge("no WWW-Authenticate".into()))?;
-        let ch = params::parse(www).map_err(|e| UeError::Challenge(e.to_string()))?;
-        let nonce = AkaNonce::parse(ch.get("nonce").unwrap_or(""))
-            .map_err(|e| UeError::Challenge(e.to_string()))?;
-        let m = Milenage::new(&self.cfg.k, &self.cfg.opc);
-        let policy = SqnPolicy {
-            sqn_ms: crate::mech::aka::sqn_from_u64(self.cfg.sqn_ms),
-            delta: None,
-        };
-        let ok = match ue_authenticate(&m, &nonce.rand, &Autn::from_bytes(&nonce.autn), &policy) {
-            Ok(ok) => ok,
-            Err(AkaFailure::MacFailure) => return Err(UeError::Aka("MAC failure".into())),
-            Err(AkaFailure::SyncFailure { auts }) => {
-                return Err(UeError::SyncFailure {
-                    auts: auts.to_bytes(),
-                    challenge: ch,
-                })
-            }
-        };
-        self.cfg.sqn_ms = sqn_to_u64(&ok.sqn);
-        let mut server = Vec::new();
-        for v in resp.headers_named("Security-Server") {
-            let p =
-                parse_value(v, ParseMode::Lenient).map_err(|e| UeError::Server(e.to_string()))?;
-            server.extend(p.mechanisms);
-        }
+        let (ch, ok, server) = self.authenticate_401(resp)?;
         if !server.iter().any(|m| m.name.eq_ignore_ascii_case(TLS)) {
             return Err(UeError::Server("no `tls` in Security-Server".into()));
         }
@@ -244,52 +209,7 @@ impl Ue {
         self.tls.secure = true;
         let expires = self.cfg.expires;
         let mut msg = self.tls_register_base(expires);
-        let nonce = c.challenge.get("nonce").unwrap_or("").to_string();
-        let realm = c
-            .challenge
-            .get("realm")
-            .unwrap_or(&self.cfg.realm)
-            .to_string();
-        let uri = format!("sip:{}", self.cfg.realm);
-        let alg = c
-            .challenge
-            .get("algorithm")
-            .and_then(AkaAlgorithm::from_token)
-            .unwrap_or(AkaAlgorithm::AkaV1Md5);
-        let pw = digest::password(alg, &c.res, Some(&c.ik), Some(&c.ck)).unwrap_or_default();
-        let mut cn = [0u8; 8];
-        (self.rand)(&mut cn);
-        let cnonce = hex::encode(cn);
-        let qop_auth = c
-            .challenge
-            .get("qop")
-            .is_some_and(|q| q.split(',').any(|t| t.trim() == "auth"));
-        let qop = if qop_auth {
-            Qop::Auth {
-                nc: "00000001",
-                cnonce: &cnonce,
-            }
-        } else {
-            Qop::None
-        };
-        let out = digest::response(
-            &pw,
-            &DigestInput {
-                username: &self.cfg.impi,
-                realm: &realm,
-                nonce: &nonce,
-                method: "REGISTER",
-                uri: &uri,
-                qop,
-            },
-        );
-        let mut auth = format!(
-            "Digest username=\"{}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{}\", algorithm={}",
-            self.cfg.impi, out.response, alg.name()
-        );
-        if qop_auth {
-            auth.push_str(&format!(", qop=auth, nc=00000001, cnonce=\"{cnonce}\""));
-        }
+        let auth = self.authorization(&c.challenge, &c.res, &c.ik, &c.ck);
         msg.push("Authorization", &auth);
         let client = client.unwrap_or_else(|| self.tls.client_sent.clone());
         if !client.is_empty() {
