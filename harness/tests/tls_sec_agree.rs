@@ -14,31 +14,11 @@ use imsec::roles::scscf::{Scscf, ScscfConfig};
 use imsec::roles::subscriber::{Subscriber, SubscriberStore};
 use imsec::roles::ue::tls::TlsFlow;
 use imsec::roles::ue::{Ue, UeConfig};
-use imsec::roles::RandSource;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
-const P: [u8; 4] = [127, 0, 0, 2];
-const S: [u8; 4] = [127, 0, 0, 3];
-const U: [u8; 4] = [127, 0, 0, 4];
-// TS 35.208 test set 1 (public test data).
-const K: &str = "465b5ce8b199b49faa5f0a2ee238a6bc";
-const OPC: &str = "cd63cb71954a9f4e48a5994e37a02baf";
-
-fn ip(a: [u8; 4]) -> IpAddr {
-    IpAddr::from(a)
-}
-
-fn seeded(seed: u64) -> RandSource {
-    let mut x = seed | 1;
-    Box::new(move |b: &mut [u8]| {
-        for v in b.iter_mut() {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            *v = (x >> 24) as u8;
-        }
-    })
-}
+#[path = "support/inmem.rs"]
+mod inmem;
+use inmem::{ip, seeded, K, OPC, P, S, U};
 
 struct Mem {
     ue: Ue,
